@@ -1,0 +1,73 @@
+"""Configuration: explicit argument, then environment variable, then default."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Final
+
+ENV_BACKEND: Final = "MLTRACE_BACKEND"
+"""Backend: ``local`` (default), ``clickhouse`` or ``otlp``."""
+
+ENV_HOME: Final = "MLTRACE_HOME"
+"""Directory of the embedded store and its spool. Default ``~/.mltrace``."""
+
+ENV_SAVE_DIR: Final = "SAVE_DIR"
+"""Where values that are not pointer names are saved. Default ``$MLTRACE_HOME/objects``."""
+
+ENV_CLICKHOUSE_URL: Final = "MLTRACE_CLICKHOUSE_URL"
+"""ClickHouse server URL, e.g. ``http://user:pass@host:8123/db``."""
+
+ENV_SERVICE_NAME: Final = "OTEL_SERVICE_NAME"
+"""Standard OpenTelemetry service name."""
+
+BACKENDS: Final = ("local", "clickhouse", "otlp")
+DEFAULT_SERVICE_NAME: Final = "mltrace"
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Resolved configuration of the SDK and the query layer."""
+
+    backend: str
+    home: Path
+    url: str | None
+    service_name: str
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.home / "spool"
+
+    @property
+    def store_dir(self) -> Path:
+        return self.home / "store"
+
+    @property
+    def save_dir(self) -> Path:
+        return Path(os.environ.get(ENV_SAVE_DIR) or self.home / "objects")
+
+
+class ConfigurationError(ValueError):
+    """A configuration value is invalid; the message says which and what to do."""
+
+
+def resolve(
+    backend: str | None = None,
+    home: str | os.PathLike[str] | None = None,
+    url: str | None = None,
+    service_name: str | None = None,
+) -> Settings:
+    """Resolve settings from arguments, then the environment, then defaults."""
+    chosen = (backend or os.environ.get(ENV_BACKEND) or "local").lower()
+    if chosen not in BACKENDS:
+        raise ConfigurationError(
+            f"unknown backend {chosen!r}: choose one of {', '.join(BACKENDS)}"
+        )
+    home_path = Path(home or os.environ.get(ENV_HOME) or Path.home() / ".mltrace")
+    return Settings(
+        backend=chosen,
+        home=home_path.expanduser().absolute(),
+        url=url or os.environ.get(ENV_CLICKHOUSE_URL),
+        service_name=service_name or os.environ.get(ENV_SERVICE_NAME) or DEFAULT_SERVICE_NAME,
+    )

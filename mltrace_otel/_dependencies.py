@@ -1,0 +1,157 @@
+"""Query-time lineage (SPEC 3.3): which runs each run depends on, derived from pointers,
+``set_upstream`` and span links, for runs logged by any process or language.
+
+The store returns candidate producers per pointer (``queries/producers.sql``); the rule
+picks, per consumer and input, the latest producer that started no later than the consumer
+(at the consumer's version when it names one), ties broken by later end, then later logged.
+One store query per walk level: chDB answers any table read in about 5 ms, so the number
+of queries, not their size, decides trace latency.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from mltrace_otel import _sql
+from mltrace_otel.store import Store
+
+LATEST_NS = (2**63) - 1
+"""A start time later than any run (the pseudo-consumer of a trace's output id)."""
+
+
+@dataclass(frozen=True)
+class Consumer:
+    """What lineage needs of a run: its start and what it read, named, or linked."""
+
+    id: str
+    start_ns: int
+    inputs: tuple[tuple[str, str], ...]
+    upstream: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    pointer: str
+    version: str
+    run: Consumer
+    end_ns: int
+    logged_ns: int
+
+    @property
+    def rank(self) -> tuple[int, int, int, str]:
+        return (self.run.start_ns, self.end_ns, self.logged_ns, self.run.id)
+
+
+def consumer(
+    run_id: str,
+    start_ns: int,
+    inputs: Sequence[str],
+    versions: Sequence[str],
+    upstream: Sequence[str] = (),
+    links: Sequence[str] = (),
+) -> Consumer:
+    """Build a Consumer from store columns."""
+    padded = list(versions) + [""] * (len(inputs) - len(versions))
+    return Consumer(
+        run_id, int(start_ns), tuple(zip(inputs, padded)), tuple(upstream), tuple(links)
+    )
+
+
+def resolve(store: Store, consumers: Sequence[Consumer]) -> tuple[dict[str, list[str]], dict[str, Consumer]]:
+    """Direct dependencies of each consumer, and every producer seen (as a Consumer)."""
+    edges: dict[str, list[str]] = {item.id: [] for item in consumers}
+    seen: dict[str, Consumer] = {}
+    readers = [item for item in consumers if item.inputs]
+    if readers:
+        candidates = _candidates(store, readers)
+        for item in readers:
+            for name, version in item.inputs:
+                best = _latest(
+                    candidate
+                    for candidate in candidates.get(name, ())
+                    if candidate.run.start_ns <= item.start_ns
+                    and candidate.run.id != item.id
+                    and (not version or candidate.version == version)
+                )
+                if best is not None:
+                    seen[best.run.id] = best.run
+                    _add(edges[item.id], best.run.id)
+    _resolve_upstream(store, [item for item in consumers if item.upstream], edges)
+    for item in consumers:
+        for link in item.links:
+            if link != item.id:
+                _add(edges[item.id], link)
+    return edges, seen
+
+
+def _candidates(store: Store, readers: Sequence[Consumer]) -> dict[str, list[_Candidate]]:
+    pointers = list(dict.fromkeys(name for item in readers for name, _ in item.inputs))
+    until = max(item.start_ns for item in readers)
+    rows = store.query(_sql.load("producers"), {"pointers": pointers, "until_ns": until}).rows
+    found: dict[str, list[_Candidate]] = defaultdict(list)
+    for pointer, version, span_id, start, end, logged, inputs, versions, upstream, links in rows:
+        run = consumer(span_id, start, inputs, versions, upstream, links)
+        found[pointer].append(_Candidate(pointer, version, run, int(end), int(logged)))
+    return found
+
+
+def _resolve_upstream(
+    store: Store, consumers: Sequence[Consumer], edges: dict[str, list[str]]
+) -> None:
+    if not consumers:
+        return
+    components = list(dict.fromkeys(name for item in consumers for name in item.upstream))
+    until = max(item.start_ns for item in consumers)
+    runs: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    parameters = {"components": components, "until_ns": until}
+    for component, span_id, start, end in store.query(_sql.load("upstream_runs"), parameters).rows:
+        runs[component].append((int(start), int(end), span_id))
+    for item in consumers:
+        for component in item.upstream:
+            eligible = [
+                run for run in runs.get(component, ()) if run[0] <= item.start_ns and run[2] != item.id
+            ]
+            if eligible:
+                _add(edges[item.id], max(eligible)[2])
+
+
+def _latest(candidates: Iterable[_Candidate]) -> _Candidate | None:
+    return max(candidates, key=lambda candidate: candidate.rank, default=None)
+
+
+def _add(producers: list[str], run_id: str) -> None:
+    if run_id not in producers:
+        producers.append(run_id)
+
+
+def consumers_by_id(store: Store, ids: Sequence[str]) -> dict[str, Consumer]:
+    """Lineage facts of runs known only by id (reached through a link or set_upstream)."""
+    if not ids:
+        return {}
+    rows = store.query(_sql.load("run_inputs"), {"ids": list(ids)}).rows
+    return {row[0]: consumer(*row) for row in rows}
+
+
+def upstream_closure(store: Store, start: Sequence[Consumer]) -> dict[str, list[str]]:
+    """Dependency edges of every run reachable from ``start``: one store query per level."""
+    edges: dict[str, list[str]] = {}
+    known: dict[str, Consumer] = {item.id: item for item in start}
+    frontier = [item.id for item in start]
+    while frontier:
+        missing = [run_id for run_id in frontier if run_id not in known]
+        known.update(consumers_by_id(store, missing))
+        level, seen = resolve(store, [known[run_id] for run_id in frontier if run_id in known])
+        known.update(seen)
+        edges.update(level)
+        frontier = list(
+            dict.fromkeys(
+                producer
+                for producers in level.values()
+                for producer in producers
+                if producer not in edges
+            )
+        )
+    return edges

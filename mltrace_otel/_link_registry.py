@@ -1,0 +1,95 @@
+"""Dependencies this process can see when a run ends, so they become span links.
+
+The query layer derives dependencies from pointers for every run in the store; this registry
+only covers runs logged by the current process, which is what the SDK knows at log time.
+It applies the same rule as the queries (SPEC 3.3): the latest producer that started no
+later than the consumer, ties broken by later end, then later logged.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from opentelemetry.trace import SpanContext
+
+_MAX_POINTERS = 100_000
+_MAX_PRODUCERS_PER_KEY = 8
+
+
+@dataclass(frozen=True)
+class LoggedRun:
+    """What the registry keeps of a run logged by this process."""
+
+    context: SpanContext
+    start_ns: int
+    end_ns: int
+    sequence: int
+    version: str = ""
+
+
+class LocalLineage:
+    """Latest producers of pointers and latest runs of components, for this process."""
+
+    def __init__(self) -> None:
+        self._producers: OrderedDict[str, list[LoggedRun]] = OrderedDict()
+        self._component_runs: dict[str, list[LoggedRun]] = {}
+        self._sequence = itertools.count()
+        self._lock = threading.Lock()
+
+    def record(
+        self,
+        component: str,
+        outputs: list[tuple[str, str]],
+        context: SpanContext,
+        start_ns: int,
+        end_ns: int,
+    ) -> None:
+        """Remember a finished run and the (name, version) pairs it wrote."""
+        with self._lock:
+            sequence = next(self._sequence)
+            run = LoggedRun(context, start_ns, end_ns, sequence)
+            _append(self._component_runs.setdefault(component, []), run)
+            for name, version in outputs:
+                entries = self._producers.get(name)
+                if entries is None:
+                    entries = self._producers[name] = []
+                    if len(self._producers) > _MAX_POINTERS:
+                        self._producers.popitem(last=False)
+                _append(entries, LoggedRun(context, start_ns, end_ns, sequence, version))
+
+    def producer(self, name: str, version: str, start_ns: int) -> SpanContext | None:
+        """Latest run of this process that wrote ``name`` (at ``version``, if given)."""
+        entries = self._producers.get(name)
+        if not entries:
+            return None
+        candidates = [
+            entry
+            for entry in entries
+            if entry.start_ns <= start_ns and (not version or entry.version == version)
+        ]
+        return _latest(candidates)
+
+    def latest_run(self, component: str, start_ns: int) -> SpanContext | None:
+        """Latest run of ``component`` in this process that started no later than ``start_ns``."""
+        entries = self._component_runs.get(component, [])
+        return _latest([entry for entry in entries if entry.start_ns <= start_ns])
+
+
+def _append(entries: list[LoggedRun], run: LoggedRun) -> None:
+    entries.append(run)
+    if len(entries) > _MAX_PRODUCERS_PER_KEY:
+        del entries[0]
+
+
+def _latest(candidates: list[LoggedRun]) -> SpanContext | None:
+    if not candidates:
+        return None
+    best = max(candidates, key=lambda run: (run.start_ns, run.end_ns, run.sequence))
+    return best.context
+
+
+registry = LocalLineage()
+"""The registry of the current process."""

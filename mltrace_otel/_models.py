@@ -1,0 +1,142 @@
+"""Plain objects returned by queries."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from mltrace_otel import semconv
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """A pointer as stored: its name, type and (content hash or) version."""
+
+    name: str
+    pointer_type: str
+    version: str = ""
+
+
+@dataclass
+class Run:
+    """One component run, as the store knows it."""
+
+    id: str
+    component_name: str
+    start_timestamp: datetime
+    end_timestamp: datetime
+    trace_id: str
+    status: str
+    status_message: str = ""
+    service_name: str = ""
+    input_pointers: list[Pointer] = field(default_factory=list)
+    output_pointers: list[Pointer] = field(default_factory=list)
+    git_hash: str = ""
+    git_tags: list[str] = field(default_factory=list)
+    code_snapshot: str = ""
+    notes: str = ""
+    staleness_threshold: int = 0
+    dependencies: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+    test_results: list[dict[str, Any]] = field(default_factory=list)
+    attributes: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def inputs(self) -> list[str]:
+        """Names of the pointers the run read."""
+        return [pointer.name for pointer in self.input_pointers]
+
+    @property
+    def outputs(self) -> list[str]:
+        """Names of the pointers the run wrote."""
+        return [pointer.name for pointer in self.output_pointers]
+
+    @property
+    def duration(self) -> float:
+        """Seconds between start and end."""
+        return (self.end_timestamp - self.start_timestamp).total_seconds()
+
+    @property
+    def owner(self) -> str:
+        return self.attributes.get(semconv.COMPONENT_OWNER, "")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (timestamps as ISO 8601 strings)."""
+        data = asdict(self)
+        data.pop("attributes")
+        data["inputs"] = self.inputs
+        data["outputs"] = self.outputs
+        data["start_timestamp"] = self.start_timestamp.isoformat()
+        data["end_timestamp"] = self.end_timestamp.isoformat()
+        return data
+
+
+@dataclass(frozen=True)
+class ComponentInfo:
+    """A component's name, description, owner and tags."""
+
+    name: str
+    description: str = ""
+    owner: str = ""
+    tags: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run_from_row(row: dict[str, Any]) -> Run:
+    """Build a Run from a row of ``queries/runs.sql``."""
+    attributes: dict[str, str] = row["Attributes"]
+    status = {"Ok": "OK", "Error": "ERROR"}.get(row["StatusCode"], "UNSET")
+    return Run(
+        id=row["SpanId"],
+        component_name=row["Component"],
+        start_timestamp=row["StartTime"],
+        end_timestamp=row["EndTime"],
+        trace_id=row["TraceId"],
+        status=status,
+        status_message=row["StatusMessage"],
+        service_name=row["ServiceName"],
+        input_pointers=_pointers(row["Inputs"], row["InputTypes"], row["InputVersions"]),
+        output_pointers=_pointers(row["Outputs"], row["OutputTypes"], row["OutputVersions"]),
+        git_hash=attributes.get(semconv.VCS_REF_HEAD_REVISION, ""),
+        git_tags=_string_array(attributes.get(semconv.RUN_GIT_TAGS, "")),
+        code_snapshot=attributes.get(semconv.RUN_CODE_SNAPSHOT, ""),
+        notes=attributes.get(semconv.RUN_NOTES, ""),
+        staleness_threshold=int(attributes.get(semconv.RUN_STALENESS_THRESHOLD) or 0),
+        test_results=_test_results(row),
+        attributes=attributes,
+    )
+
+
+def _pointers(names: list[str], types: list[str], versions: list[str]) -> list[Pointer]:
+    return [Pointer(*fields) for fields in zip(names, types, versions)]
+
+
+def _string_array(text: str) -> list[str]:
+    if not text:
+        return []
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return [text]
+    return [str(item) for item in value] if isinstance(value, list) else [str(value)]
+
+
+def _test_results(row: dict[str, Any]) -> list[dict[str, Any]]:
+    results = []
+    for name, attributes in zip(row["EventNames"], row["EventAttributes"]):
+        if name != semconv.EVENT_TEST:
+            continue
+        results.append(
+            {
+                "name": attributes.get(semconv.TEST_NAME, ""),
+                "phase": attributes.get(semconv.TEST_PHASE, ""),
+                "passed": attributes.get(semconv.TEST_PASSED) == "true",
+                "duration": float(attributes.get(semconv.TEST_DURATION) or 0.0),
+                "error": attributes.get(semconv.TEST_ERROR, ""),
+            }
+        )
+    return results

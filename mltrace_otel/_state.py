@@ -1,0 +1,86 @@
+"""Process-wide state: the resolved settings, the tracing pipeline and the store client."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from typing import TYPE_CHECKING
+
+from mltrace_otel import _config
+from mltrace_otel._config import Settings
+from mltrace_otel._tracing import Tracing
+
+if TYPE_CHECKING:
+    from mltrace_otel.store import Store
+
+_lock = threading.RLock()
+_settings: Settings | None = None
+_tracing: Tracing | None = None
+_store: Store | None = None
+
+
+def settings() -> Settings:
+    """The active settings (resolved from the environment on first use)."""
+    global _settings
+    if _settings is None:
+        with _lock:
+            if _settings is None:
+                _settings = _config.resolve()
+    return _settings
+
+
+def tracing() -> Tracing:
+    """The tracing pipeline for the active settings, created on first use."""
+    global _tracing
+    if _tracing is None:
+        with _lock:
+            if _tracing is None:
+                _tracing = Tracing(settings())
+    return _tracing
+
+
+def store() -> Store:
+    """The store client for the active settings; pending spans are exported first."""
+    global _store
+    if _tracing is not None:
+        _tracing.flush()
+    if _store is None:
+        with _lock:
+            if _store is None:
+                from mltrace_otel.store import open_store
+
+                _store = open_store(settings())
+    return _store
+
+
+@atexit.register
+def _close_store() -> None:
+    """Close the store before interpreter teardown (chDB must not be torn down implicitly)."""
+    if _tracing is not None:
+        _tracing.flush()
+    if _store is not None:
+        _store.close()
+
+
+def configure(
+    backend: str | None = None,
+    home: str | os.PathLike[str] | None = None,
+    url: str | None = None,
+    service_name: str | None = None,
+) -> Settings:
+    """Switch configuration: flush and close what the previous one opened."""
+    global _settings, _tracing, _store
+    new = _config.resolve(backend=backend, home=home, url=url, service_name=service_name)
+    with _lock:
+        if _tracing is not None:
+            _tracing.shutdown()
+        if _store is not None:
+            _store.close()
+        _settings, _tracing, _store = new, None, None
+    return new
+
+
+def flush() -> bool:
+    """Export every finished run now."""
+    return tracing().flush() if _tracing is not None else True

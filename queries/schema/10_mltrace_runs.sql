@@ -1,0 +1,25 @@
+-- One row per component run, keyed by span id: the run lookups behind inspect, trace and history.
+-- A span is a component run when it carries {{COMPONENT_NAME}} and is not a component definition.
+CREATE TABLE IF NOT EXISTS mltrace_runs (
+    SpanId String,
+    TraceId String,
+    Component LowCardinality(String),
+    ServiceName LowCardinality(String),
+    StartTime DateTime64(9, 'UTC'),
+    EndTime DateTime64(9, 'UTC'),
+    StatusCode LowCardinality(String),
+    StatusMessage String,
+    Inputs Array(String),
+    InputVersions Array(String),
+    InputTypes Array(LowCardinality(String)),
+    Outputs Array(String),
+    OutputVersions Array(String),
+    OutputTypes Array(LowCardinality(String)),
+    Upstream Array(String),
+    LinkSpanIds Array(String),
+    Attributes Map(LowCardinality(String), String),
+    EventTimestamps Array(DateTime64(9, 'UTC')),
+    EventNames Array(LowCardinality(String)),
+    EventAttributes Array(Map(LowCardinality(String), String))
+) ENGINE = ReplacingMergeTree
+ORDER BY SpanId

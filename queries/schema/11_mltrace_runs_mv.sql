@@ -1,0 +1,28 @@
+CREATE MATERIALIZED VIEW IF NOT EXISTS mltrace_runs_mv TO mltrace_runs AS
+WITH
+    JSONExtract(SpanAttributes['{{RUN_INPUTS}}'], 'Array(String)') AS inputs,
+    JSONExtract(SpanAttributes['{{RUN_OUTPUTS}}'], 'Array(String)') AS outputs
+SELECT
+    SpanId,
+    TraceId,
+    SpanAttributes['{{COMPONENT_NAME}}'] AS Component,
+    ServiceName,
+    Timestamp AS StartTime,
+    Timestamp + toIntervalNanosecond(Duration) AS EndTime,
+    StatusCode,
+    StatusMessage,
+    inputs AS Inputs,
+    arrayResize(JSONExtract(SpanAttributes['{{RUN_INPUT_VERSIONS}}'], 'Array(String)'), length(inputs), '') AS InputVersions,
+    arrayResize(JSONExtract(SpanAttributes['{{RUN_INPUT_TYPES}}'], 'Array(String)'), length(inputs), 'UNKNOWN') AS InputTypes,
+    outputs AS Outputs,
+    arrayResize(JSONExtract(SpanAttributes['{{RUN_OUTPUT_VERSIONS}}'], 'Array(String)'), length(outputs), '') AS OutputVersions,
+    arrayResize(JSONExtract(SpanAttributes['{{RUN_OUTPUT_TYPES}}'], 'Array(String)'), length(outputs), 'UNKNOWN') AS OutputTypes,
+    JSONExtract(SpanAttributes['{{RUN_UPSTREAM}}'], 'Array(String)') AS Upstream,
+    `Links.SpanId` AS LinkSpanIds,
+    SpanAttributes AS Attributes,
+    `Events.Timestamp` AS EventTimestamps,
+    `Events.Name` AS EventNames,
+    `Events.Attributes` AS EventAttributes
+FROM otel_traces
+WHERE SpanAttributes['{{COMPONENT_NAME}}'] != ''
+  AND SpanAttributes['{{COMPONENT_DEFINITION}}'] != 'true'

@@ -1,0 +1,20 @@
+-- Pointer index: one row per (pointer, direction, run), ordered by pointer so the producers of
+-- a pointer are a primary-key range. Each row also carries the run's own inputs, upstream
+-- components and links, so a lineage walk learns the next level's pointers from the same
+-- read (one query per level, no join).
+CREATE TABLE IF NOT EXISTS mltrace_io (
+    Pointer String,
+    Direction Enum8('input' = 1, 'output' = 2),
+    Version String,
+    PointerType LowCardinality(String),
+    SpanId String,
+    Component LowCardinality(String),
+    StartTime DateTime64(9, 'UTC'),
+    EndTime DateTime64(9, 'UTC'),
+    LoggedAt DateTime64(9, 'UTC'),
+    RunInputs Array(String),
+    RunInputVersions Array(String),
+    RunUpstream Array(String),
+    RunLinks Array(String)
+) ENGINE = MergeTree
+ORDER BY (Pointer, Direction, StartTime)
