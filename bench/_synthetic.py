@@ -7,7 +7,7 @@ them, so the materialized views index them like any other run.
 
 from __future__ import annotations
 
-from mltrace_otel import _sql, semconv
+from mltrace_otel import _sql
 from mltrace_otel.store import Store
 
 _INSERT = """
@@ -34,17 +34,20 @@ FROM numbers({offset:UInt64}, {count:UInt64})
 """
 
 
-def fill(store: Store, runs: int, depth: int = 10, batch: int = 200_000) -> None:
-    """Append ``runs`` synthetic runs (chains of ``depth``) to ``store``."""
+DEPTH = 10
+"""Stages per chain."""
+
+
+def fill(store: Store, runs: int, offset: int = 0, depth: int = DEPTH, batch: int = 200_000) -> None:
+    """Append ``runs`` synthetic runs numbered from ``offset`` (chains of ``depth``)."""
     sql = _sql.render(_INSERT)
-    for offset in range(0, runs, batch):
-        count = min(batch, runs - offset)
-        store.command(sql, {"depth": depth, "offset": offset, "count": count})
+    for start in range(offset, offset + runs, batch):
+        count = min(batch, offset + runs - start)
+        store.command(sql, {"depth": depth, "offset": start, "count": count})
 
 
-def chain_output(chain: int, depth: int = 10) -> str:
+def chain_output(chain: int, depth: int = DEPTH) -> str:
     """The final output pointer of chain ``chain``."""
     return f"c{chain}-s{depth - 1}"
 
 
-__all__ = ["chain_output", "fill", "semconv"]

@@ -23,3 +23,4 @@ CREATE TABLE IF NOT EXISTS mltrace_runs (
     EventAttributes Array(Map(LowCardinality(String), String))
 ) ENGINE = ReplacingMergeTree
 ORDER BY SpanId
+SETTINGS index_granularity = 256, min_bytes_for_wide_part = 1000000000000, min_rows_for_wide_part = 1000000000000

@@ -18,3 +18,4 @@ CREATE TABLE IF NOT EXISTS mltrace_io (
     RunLinks Array(String)
 ) ENGINE = MergeTree
 ORDER BY (Pointer, Direction, StartTime)
+SETTINGS index_granularity = 256, min_bytes_for_wide_part = 1000000000000, min_rows_for_wide_part = 1000000000000
