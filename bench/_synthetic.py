@@ -38,7 +38,9 @@ DEPTH = 10
 """Stages per chain."""
 
 
-def fill(store: Store, runs: int, offset: int = 0, depth: int = DEPTH, batch: int = 200_000) -> None:
+def fill(
+    store: Store, runs: int, offset: int = 0, depth: int = DEPTH, batch: int = 200_000
+) -> None:
     """Append ``runs`` synthetic runs numbered from ``offset`` (chains of ``depth``)."""
     sql = _sql.render(_INSERT)
     for start in range(offset, offset + runs, batch):

@@ -14,10 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _table import markdown_table  # noqa: E402
+from _table import markdown_table
 
-import mltrace_otel as mltrace  # noqa: E402
-from mltrace_otel import _state  # noqa: E402
+import mltrace_otel as mltrace
+from mltrace_otel import _state
 
 
 def log_runs(runs: int) -> None:
@@ -53,7 +53,10 @@ def main() -> None:
     stored = store.query("SELECT count() FROM mltrace_runs").rows[0][0]
     assert stored == args.runs, f"stored {stored} of {args.runs} runs"
     rows = [
-        (f"{args.runs:,}", files, f"{size / 1e6:.1f}", f"{elapsed:.2f}", f"{args.runs / elapsed:,.0f}")
+        (
+            f"{args.runs:,}", files, f"{size / 1e6:.1f}", f"{elapsed:.2f}",
+            f"{args.runs / elapsed:,.0f}",
+        )
     ]
     print("Spool -> embedded store ingest (otel_traces + materialized views)\n")
     print(markdown_table(["runs", "spool files", "MB", "seconds", "runs/s"], rows))

@@ -20,14 +20,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _table import markdown_table  # noqa: E402
-from opentelemetry.sdk.trace import TracerProvider  # noqa: E402
-from opentelemetry.trace import Link  # noqa: E402
+from _table import markdown_table
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import Link
 
-import mltrace_otel as mltrace  # noqa: E402
-from mltrace_otel import _state, semconv  # noqa: E402
-from mltrace_otel._tracing import MltraceSpanProcessor  # noqa: E402
-from mltrace_otel._spool import SpoolSpanExporter  # noqa: E402
+import mltrace_otel as mltrace
+from mltrace_otel import _state, semconv
+from mltrace_otel._spool import SpoolSpanExporter
+from mltrace_otel._tracing import MltraceSpanProcessor
 
 
 def _per_call(body: Callable[[], None], runs: int, flush: Callable[[], object]) -> float:

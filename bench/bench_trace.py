@@ -20,11 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _synthetic import DEPTH, chain_output, fill  # noqa: E402
-from _table import markdown_table, percentile  # noqa: E402
+from _synthetic import DEPTH, chain_output, fill
+from _table import markdown_table, percentile
 
-import mltrace_otel as mltrace  # noqa: E402
-from mltrace_otel import _state  # noqa: E402
+import mltrace_otel as mltrace
+from mltrace_otel import _state
 
 
 def warm_latencies(chains: int, samples: int) -> list[float]:

@@ -4,17 +4,21 @@
 The store returns candidate producers per pointer (``queries/producers.sql``); the rule
 picks, per consumer and input, the latest producer that started no later than the consumer
 (at the consumer's version when it names one), ties broken by later end, then later logged.
-One store query per walk level: chDB answers any table read in about 5 ms, so the number
-of queries, not their size, decides trace latency.
+Without an in-memory index a walk asks the store once per level; chDB answers any table
+read in about 5 ms, so the number of queries, not their size, decides latency. A process
+that walks lineage more than once builds a LineageIndex and walks in memory.
 """
 
 from __future__ import annotations
 
+import os
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from mltrace_otel import _sql
+from mltrace_otel._lineage_index import LineageIndex, pointer_key, run_id, run_key
 from mltrace_otel.store import Store
 
 LATEST_NS = (2**63) - 1
@@ -60,7 +64,9 @@ def consumer(
     )
 
 
-def resolve(store: Store, consumers: Sequence[Consumer]) -> tuple[dict[str, list[str]], dict[str, Consumer]]:
+def resolve(
+    store: Store, consumers: Sequence[Consumer]
+) -> tuple[dict[str, list[str]], dict[str, Consumer]]:
     """Direct dependencies of each consumer, and every producer seen (as a Consumer)."""
     edges: dict[str, list[str]] = {item.id: [] for item in consumers}
     seen: dict[str, Consumer] = {}
@@ -112,7 +118,9 @@ def _resolve_upstream(
     for item in consumers:
         for component in item.upstream:
             eligible = [
-                run for run in runs.get(component, ()) if run[0] <= item.start_ns and run[2] != item.id
+                run
+                for run in runs.get(component, ())
+                if run[0] <= item.start_ns and run[2] != item.id
             ]
             if eligible:
                 _add(edges[item.id], max(eligible)[2])
@@ -135,23 +143,103 @@ def consumers_by_id(store: Store, ids: Sequence[str]) -> dict[str, Consumer]:
     return {row[0]: consumer(*row) for row in rows}
 
 
-def upstream_closure(store: Store, start: Sequence[Consumer]) -> dict[str, list[str]]:
-    """Dependency edges of every run reachable from ``start``: one store query per level."""
+def latest_producer(store: Store, pointer: str) -> str | None:
+    """The latest run that wrote ``pointer`` (level 0 of its trace), or None."""
+    index = lineage_index(store)
+    if index is not None:
+        found = index.producer(pointer_key(pointer), 0, LATEST_NS)
+        return None if found is None else run_id(found)
+    edges, _ = resolve(store, [Consumer("", LATEST_NS, ((pointer, ""),))])
+    return edges[""][0] if edges[""] else None
+
+
+def upstream_closure(store: Store, start: Sequence[str]) -> dict[str, list[str]]:
+    """Dependency edges of every run reachable from the runs ``start`` (ids).
+
+    With an in-memory lineage index the walk runs in memory; without one it asks the store
+    once per level.
+    """
+    index = lineage_index(store)
+    if index is not None:
+        return _indexed_closure(store, index, start)
     edges: dict[str, list[str]] = {}
-    known: dict[str, Consumer] = {item.id: item for item in start}
-    frontier = [item.id for item in start]
+    known: dict[str, Consumer] = {}
+    frontier = list(dict.fromkeys(start))
     while frontier:
-        missing = [run_id for run_id in frontier if run_id not in known]
-        known.update(consumers_by_id(store, missing))
-        level, seen = resolve(store, [known[run_id] for run_id in frontier if run_id in known])
+        known.update(consumers_by_id(store, [run for run in frontier if run not in known]))
+        level, seen = resolve(store, [known[run] for run in frontier if run in known])
         known.update(seen)
         edges.update(level)
-        frontier = list(
-            dict.fromkeys(
-                producer
-                for producers in level.values()
-                for producer in producers
-                if producer not in edges
-            )
-        )
+        frontier = _next_frontier(level, edges)
     return edges
+
+
+def _indexed_closure(
+    store: Store, index: LineageIndex, start: Sequence[str]
+) -> dict[str, list[str]]:
+    edges: dict[str, list[str]] = {}
+    frontier = list(start)
+    while frontier:
+        level: dict[str, list[str]] = {}
+        via_store = [run for run in frontier if index.needs_store(run_key(run))]
+        for run in frontier:
+            if run not in via_store:
+                level[run] = _indexed_dependencies(index, run)
+        if via_store:
+            resolved, _ = resolve(store, list(consumers_by_id(store, via_store).values()))
+            level.update({run: resolved.get(run, []) for run in via_store})
+        edges.update(level)
+        frontier = _next_frontier(level, edges)
+    return edges
+
+
+def _indexed_dependencies(index: LineageIndex, run: str) -> list[str]:
+    key = run_key(run)
+    start_ns, inputs = index.inputs(key)
+    producers: list[str] = []
+    for pointer, version in inputs:
+        found = index.producer(pointer, version, start_ns, exclude=key)
+        if found is not None:
+            _add(producers, run_id(found))
+    return producers
+
+
+def _next_frontier(level: dict[str, list[str]], edges: dict[str, list[str]]) -> list[str]:
+    return list(
+        dict.fromkeys(
+            producer
+            for producers in level.values()
+            for producer in producers
+            if producer not in edges
+        )
+    )
+
+
+# -- the in-memory index: when to build it ---------------------------------------------------
+
+INDEX_MODE = os.environ.get("MLTRACE_LINEAGE_INDEX", "auto")
+"""``auto`` (build on a process's second lineage walk), ``on`` (first walk) or ``off``."""
+
+_indexes: weakref.WeakKeyDictionary[Store, _IndexState] = weakref.WeakKeyDictionary()
+
+
+@dataclass
+class _IndexState:
+    walks: int = 0
+    index: LineageIndex | None = None
+
+
+def lineage_index(store: Store) -> LineageIndex | None:
+    """The store's up-to-date in-memory lineage index, when this process should use one."""
+    generation = store.generation
+    if INDEX_MODE == "off" or generation is None:
+        return None
+    state = _indexes.setdefault(store, _IndexState())
+    state.walks += 1
+    if state.index is None:
+        if INDEX_MODE != "on" and state.walks < 2:
+            return None
+        state.index = LineageIndex()
+    if state.index.generation != generation:
+        state.index.refresh(store, generation)
+    return state.index

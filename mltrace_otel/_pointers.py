@@ -129,7 +129,7 @@ def pointers_from_value(value: Any, save_dir: Path) -> list[IOPointer]:
         return [IOPointer(value)]
     if isinstance(value, IOPointer):
         return [value]
-    if isinstance(value, (list, tuple)) and value and all(
+    if isinstance(value, (list, tuple)) and all(
         isinstance(item, (str, IOPointer)) for item in value
     ):
         return [item if isinstance(item, IOPointer) else IOPointer(item) for item in value]

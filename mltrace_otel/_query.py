@@ -118,14 +118,12 @@ def backtrace(output_id: str) -> list[tuple[int, Run]]:
     where the depth-first walk (newest dependency first) meets it first.
     """
     store = _store()
-    wanted = _dependencies.Consumer("", _dependencies.LATEST_NS, ((output_id, ""),))
-    level0, seen = _dependencies.resolve(store, [wanted])
-    if not level0[""]:
+    root = _dependencies.latest_producer(store, output_id)
+    if root is None:
         raise NotFoundError(f"no run produced output {output_id!r}")
-    root = seen[level0[""][0]]
     edges = _dependencies.upstream_closure(store, [root])
     runs = fetch_runs(edges, edges)
-    return _depth_first(root.id, edges, runs)
+    return _depth_first(root, edges, runs)
 
 
 trace = backtrace

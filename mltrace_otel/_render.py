@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,15 +12,22 @@ from rich.tree import Tree
 
 from mltrace_otel._models import ComponentInfo, Run
 
-console = Console(soft_wrap=True, highlight=False)
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+_MAX_LISTED = 6
 
 
 def _time(run: Run) -> str:
     return run.start_timestamp.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _names(names: Sequence[str]) -> str:
-    return ", ".join(names) if names else "-"
+def _names(names: Sequence[str], limit: int | None = _MAX_LISTED) -> str:
+    """Comma-separated names, the first ``limit`` of them (all when ``limit`` is None)."""
+    if not names:
+        return "-"
+    limit = len(names) if limit is None else limit
+    shown = ", ".join(names[:limit])
+    hidden = len(names) - limit
+    return f"{shown}, … (+{hidden} more)" if hidden > 0 else shown
 
 
 def runs_table(runs: Sequence[Run], title: str) -> None:
@@ -51,10 +59,10 @@ def run_details(run: Run) -> None:
         ("duration", f"{run.duration:.3f}s"),
         ("trace id", run.trace_id),
         ("git hash", run.git_hash or "-"),
-        ("git tags", _names(run.git_tags)),
-        ("inputs", _names(run.inputs)),
-        ("outputs", _names(run.outputs)),
-        ("dependencies", _names(run.dependencies)),
+        ("git tags", _names(run.git_tags, limit=None)),
+        ("inputs", _names(run.inputs, limit=None)),
+        ("outputs", _names(run.outputs, limit=None)),
+        ("dependencies", _names(run.dependencies, limit=None)),
         ("notes", run.notes or "-"),
     ]
     rows.extend(("stale", message) for message in run.stale)
@@ -92,7 +100,9 @@ def components_table(components: Sequence[ComponentInfo]) -> None:
     for column in ("name", "owner", "description", "tags"):
         table.add_column(column, overflow="fold")
     for component in components:
-        table.add_row(component.name, component.owner, component.description, _names(component.tags))
+        table.add_row(
+            component.name, component.owner, component.description, _names(component.tags)
+        )
     console.print(table)
 
 

@@ -11,6 +11,7 @@ runs by span id).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -77,10 +78,8 @@ def release(folder: Path) -> None:
 
 
 def _remove_if_empty(folder: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         folder.rmdir()
-    except OSError:
-        pass
 
 
 class SpoolSpanExporter(SpanExporter):

@@ -27,7 +27,7 @@ def render(text: str) -> str:
     return _PLACEHOLDER.sub(lambda match: names[match.group(1)], text)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load(name: str) -> str:
     """The rendered SQL of ``queries/<name>.sql``."""
     return render((queries_dir() / f"{name}.sql").read_text())

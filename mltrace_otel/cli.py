@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -62,6 +63,8 @@ def _json_default(value: Any) -> Any:
 @click.version_option(mltrace.__version__, prog_name="mltrace")
 def main() -> None:
     """mltrace-otel: which runs, code and data produced this output?"""
+    # clickhouse-connect logs driver errors itself; the CLI reports each error as one line.
+    logging.getLogger("clickhouse_connect").setLevel(logging.CRITICAL)
 
 
 @main.command()
@@ -168,14 +171,14 @@ def init_db() -> None:
 
 
 @main.command()
-@click.option("--home", default=None, help="Where to put the demo store (default: a new temp folder).")
+@click.option("--home", default=None, help="Demo store folder (default: a new temp folder).")
 def demo(home: str | None) -> None:
     """Run the example pipeline in separate processes and trace its last prediction."""
     from mltrace_otel import _demo
 
     try:
         sys.exit(_demo.run(home))
-    except (mltrace.NotFoundError, mltrace.StoreError, RuntimeError) as error:
+    except (RuntimeError, OSError) as error:
         raise click.ClickException(str(error)) from None
 
 

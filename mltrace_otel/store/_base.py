@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from mltrace_otel._sql import schema_statements
 
 
@@ -36,10 +38,23 @@ class Store(abc.ABC):
     def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> None:
         """Run a statement that returns no rows."""
 
+    @abc.abstractmethod
+    def columns(
+        self, sql: str, parameters: Mapping[str, Any] | None = None
+    ) -> dict[str, np.ndarray]:
+        """A query's columns as numpy arrays (for bulk reads)."""
+
+    @property
+    def generation(self) -> int | None:
+        """A number that changes whenever the content may have changed, when the store can
+        tell (only this process writes to it); None when it cannot."""
+        return None
+
     def init_db(self) -> None:
         """Create otel_traces (as the Collector would) and mltrace's tables and views."""
         for statement in schema_statements():
             self.command(statement)
 
+    @abc.abstractmethod
     def close(self) -> None:
         """Release connections and locks."""

@@ -17,6 +17,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
+
 from mltrace_otel import _spool
 from mltrace_otel._config import ConfigurationError, Settings
 from mltrace_otel._sql import schema_statements
@@ -48,6 +50,7 @@ class LocalStore(Store):
         self._mutex = threading.RLock()
         self._last_used = 0.0
         self._closer: threading.Thread | None = None
+        self._generation = 0
 
     # -- Store -----------------------------------------------------------------------------
     def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Result:
@@ -59,7 +62,25 @@ class LocalStore(Store):
     def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> None:
         with self._mutex:
             self._ready()
+            self._generation += 1
             self._execute(sql, "TSV", parameters)
+
+    def columns(
+        self, sql: str, parameters: Mapping[str, Any] | None = None
+    ) -> dict[str, np.ndarray]:
+        with self._mutex:
+            self._ready()
+            try:
+                table = self._session.query(sql, "ArrowTable", params=bind_parameters(parameters))
+            except Exception as error:
+                raise StoreError(_first_line(error)) from error
+            finally:
+                self._last_used = time.monotonic()
+        return {name: table.column(name).to_numpy() for name in table.column_names}
+
+    @property
+    def generation(self) -> int:
+        return self._generation
 
     def init_db(self) -> None:
         with self._mutex:
@@ -102,6 +123,7 @@ class LocalStore(Store):
                 return 0
             files = len(list(folder.glob(f"*{_spool.SUFFIX}")))
             if files:
+                self._generation += 1
                 try:
                     self._execute(_INGEST, "TSV", {"path": f"{folder}/*{_spool.SUFFIX}"})
                 except StoreError as error:
@@ -128,8 +150,10 @@ class LocalStore(Store):
                 self._execute(statement, "TSV", None)
         except Exception as error:
             self.close()
-            raise StoreError(f"cannot open the store at {store_dir}: {_first_line(error)}") from error
+            message = f"cannot open the store at {store_dir}: {_first_line(error)}"
+            raise StoreError(message) from error
         self._last_used = time.monotonic()
+        self._generation += 1  # other processes may have written while it was closed
         if self._closer is None or not self._closer.is_alive():
             self._closer = threading.Thread(
                 target=self._close_when_idle, name="mltrace-store-idle", daemon=True
@@ -149,7 +173,7 @@ class LocalStore(Store):
 
 def _acquire(path: Path) -> IO[str]:
     """Exclusive lock on ``path``, waiting up to ``LOCK_TIMEOUT_SECONDS``."""
-    handle = open(path, "a+")
+    handle = open(path, "a+")  # noqa: SIM115 (held open while the lock is held)
     deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
     while True:
         try:

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+import numpy as np
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
@@ -31,7 +32,8 @@ def _client(settings: Settings) -> Any:
     try:
         return clickhouse_connect.get_client(dsn=settings.url)
     except Exception as error:
-        raise StoreError(f"cannot reach ClickHouse at {_redacted(settings.url)}: {error}") from error
+        message = f"cannot reach ClickHouse at {_redacted(settings.url)}: {error}"
+        raise StoreError(message) from error
 
 
 def _redacted(url: str) -> str:
@@ -72,6 +74,17 @@ class ServerStore(Store):
         except Exception as error:
             raise StoreError(str(error).strip().splitlines()[0]) from error
 
+    def columns(
+        self, sql: str, parameters: Mapping[str, Any] | None = None
+    ) -> dict[str, np.ndarray]:
+        try:
+            table = self._conn.query_arrow(sql, parameters=dict(parameters or {}))
+        except StoreError:
+            raise
+        except Exception as error:
+            raise StoreError(str(error).strip().splitlines()[0]) from error
+        return {name: table.column(name).to_numpy() for name in table.column_names}
+
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
@@ -100,7 +113,9 @@ class ClickHouseSpanExporter(SpanExporter):
             data = [[_insert_value(column, row[column]) for column in columns] for row in rows]
             self._connection.insert("otel_traces", data, column_names=columns)
         except Exception as error:  # never raise into the pipeline
-            logger.warning("mltrace: could not insert %d run(s) into ClickHouse: %s", len(spans), error)
+            logger.warning(
+                "mltrace: could not insert %d run(s) into ClickHouse: %s", len(spans), error
+            )
             return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS
 

@@ -1,0 +1,2 @@
+-- Newest pointer-index row: the lineage index loads rows up to here.
+SELECT toUnixTimestamp64Nano(max(LoggedAt)) AS LoggedNs FROM mltrace_io
