@@ -143,35 +143,37 @@ def consumers_by_id(store: Store, ids: Sequence[str]) -> dict[str, Consumer]:
     return {row[0]: consumer(*row) for row in rows}
 
 
-def latest_producer(store: Store, pointer: str) -> str | None:
-    """The latest run that wrote ``pointer`` (level 0 of its trace), or None."""
-    index = lineage_index(store)
-    if index is not None:
-        found = index.producer(pointer_key(pointer), 0, LATEST_NS)
-        return None if found is None else run_id(found)
-    edges, _ = resolve(store, [Consumer("", LATEST_NS, ((pointer, ""),))])
-    return edges[""][0] if edges[""] else None
+class Lineage:
+    """Lineage walks for one operation, in memory when the store has a lineage index."""
 
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.index = lineage_index(store)
 
-def upstream_closure(store: Store, start: Sequence[str]) -> dict[str, list[str]]:
-    """Dependency edges of every run reachable from the runs ``start`` (ids).
+    def latest_producer(self, pointer: str) -> str | None:
+        """The latest run that wrote ``pointer`` (level 0 of its trace), or None."""
+        if self.index is not None:
+            found = self.index.producer(pointer_key(pointer), 0, LATEST_NS)
+            return None if found is None else run_id(found)
+        edges, _ = resolve(self.store, [Consumer("", LATEST_NS, ((pointer, ""),))])
+        return edges[""][0] if edges[""] else None
 
-    With an in-memory lineage index the walk runs in memory; without one it asks the store
-    once per level.
-    """
-    index = lineage_index(store)
-    if index is not None:
-        return _indexed_closure(store, index, start)
-    edges: dict[str, list[str]] = {}
-    known: dict[str, Consumer] = {}
-    frontier = list(dict.fromkeys(start))
-    while frontier:
-        known.update(consumers_by_id(store, [run for run in frontier if run not in known]))
-        level, seen = resolve(store, [known[run] for run in frontier if run in known])
-        known.update(seen)
-        edges.update(level)
-        frontier = _next_frontier(level, edges)
-    return edges
+    def upstream_closure(self, start: Sequence[str]) -> dict[str, list[str]]:
+        """Dependency edges of every run reachable from the runs ``start`` (ids): in memory
+        with an index, otherwise one store query per level."""
+        if self.index is not None:
+            return _indexed_closure(self.store, self.index, start)
+        edges: dict[str, list[str]] = {}
+        known: dict[str, Consumer] = {}
+        frontier = list(dict.fromkeys(start))
+        while frontier:
+            missing = [run for run in frontier if run not in known]
+            known.update(consumers_by_id(self.store, missing))
+            level, seen = resolve(self.store, [known[run] for run in frontier if run in known])
+            known.update(seen)
+            edges.update(level)
+            frontier = _next_frontier(level, edges)
+        return edges
 
 
 def _indexed_closure(
@@ -230,7 +232,9 @@ class _IndexState:
 
 
 def lineage_index(store: Store) -> LineageIndex | None:
-    """The store's up-to-date in-memory lineage index, when this process should use one."""
+    """The store's up-to-date in-memory lineage index, when this process should use one.
+
+    Each call counts as one lineage operation for the ``auto`` policy."""
     generation = store.generation
     if INDEX_MODE == "off" or generation is None:
         return None

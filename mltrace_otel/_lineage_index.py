@@ -90,7 +90,8 @@ class _Segment:
         high = int(np.searchsorted(self.out_pointer, key, "right"))
         if low == high:
             return None
-        index = low + int(np.searchsorted(self.out_start[low:high], np.int64(start_ns), "right")) - 1
+        starts = self.out_start[low:high]
+        index = low + int(np.searchsorted(starts, np.int64(start_ns), "right")) - 1
         while index >= low and (
             self.out_run[index] == exclude or (version and self.out_version[index] != version)
         ):

@@ -117,11 +117,11 @@ def backtrace(output_id: str) -> list[tuple[int, Run]]:
     Level 0 is the latest run that wrote ``output_id``; each run appears once, at the level
     where the depth-first walk (newest dependency first) meets it first.
     """
-    store = _store()
-    root = _dependencies.latest_producer(store, output_id)
+    lineage = _dependencies.Lineage(_store())
+    root = lineage.latest_producer(output_id)
     if root is None:
         raise NotFoundError(f"no run produced output {output_id!r}")
-    edges = _dependencies.upstream_closure(store, [root])
+    edges = lineage.upstream_closure([root])
     runs = fetch_runs(edges, edges)
     return _depth_first(root, edges, runs)
 
