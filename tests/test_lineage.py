@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import mltrace_otel as mltrace
+from mltrace_otel import _dependencies, _state
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=timezone.utc)
 
@@ -40,18 +41,31 @@ def log(
     return found[0].id
 
 
+@pytest.fixture(params=["links", "store", "index"])
+def links(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Three ways to the same lineage: span links logged with the runs (set_dependencies_
+    from_inputs=True), or no links and the rule derived at query time by the store's SQL, or
+    by the in-memory lineage index."""
+    mode = {"links": "auto", "store": "off", "index": "on"}[request.param]
+    monkeypatch.setattr(_dependencies, "INDEX_MODE", mode)
+    return request.param == "links"
+
+
 def names(levels: list[tuple[int, mltrace.Run]]) -> list[tuple[int, str]]:
     return [(level, run.component_name) for level, run in levels]
 
 
 def deps(run_id: str) -> list[str]:
-    return mltrace.get_component_run_information(run_id).dependencies
+    """A run's dependencies, as inspect shows them and as a lineage walk finds them."""
+    shown = mltrace.get_component_run_information(run_id).dependencies
+    walked = _dependencies.Lineage(_state.store()).upstream_closure([run_id])[run_id]
+    assert sorted(walked) == sorted(shown), (walked, shown)
+    return shown
 
 
 # -- the original mltrace DAG ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("links", [True, False], ids=["with-links", "query-time-only"])
 def test_four_component_dag_traces_the_second_producer(home: Path, links: bool) -> None:
     c1 = log("c1", 0, 1, inputs=["iop_0"], outputs=["iop_1"], links=links)
     c2 = log("c2", 2, 3, inputs=["iop_0"], outputs=["iop_1"], links=links)
@@ -95,7 +109,6 @@ def test_four_component_dag_with_the_decorator(home: Path) -> None:
 # -- the latest-producer rule ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("links", [True, False], ids=["with-links", "query-time-only"])
 def test_producer_that_started_after_the_consumer_is_not_a_dependency(
     home: Path, links: bool
 ) -> None:
@@ -122,7 +135,6 @@ def test_producer_logged_after_the_consumer_is_found_at_query_time(home: Path) -
     assert names(mltrace.trace("y")) == [(0, "consumer"), (1, "producer")]
 
 
-@pytest.mark.parametrize("links", [True, False], ids=["with-links", "query-time-only"])
 def test_equal_starts_later_end_wins(home: Path, links: bool) -> None:
     long = log("long", 10, 15, outputs=["x"], links=links)
     log("short", 10, 12, outputs=["x"], links=links)  # logged later, ends earlier
@@ -131,7 +143,6 @@ def test_equal_starts_later_end_wins(home: Path, links: bool) -> None:
     assert names(mltrace.trace("x")) == [(0, "long")]
 
 
-@pytest.mark.parametrize("links", [True, False], ids=["with-links", "query-time-only"])
 def test_equal_start_and_end_later_logged_wins(home: Path, links: bool) -> None:
     log("first_logged", 10, 12, outputs=["x"], links=links)
     second = log("second_logged", 10, 12, outputs=["x"], links=links)
@@ -139,7 +150,6 @@ def test_equal_start_and_end_later_logged_wins(home: Path, links: bool) -> None:
     assert deps(consumer) == [second]
 
 
-@pytest.mark.parametrize("links", [True, False], ids=["with-links", "query-time-only"])
 def test_versions_match_only_the_same_content(home: Path, links: bool) -> None:
     v1 = log("v1", 1, 2, outputs=[mltrace.IOPointer("m.pkl", version="v1")], links=links)
     v2 = log("v2", 3, 4, outputs=[mltrace.IOPointer("m.pkl", version="v2")], links=links)
@@ -172,7 +182,6 @@ def test_values_are_versioned_by_content_hash(home: Path) -> None:
     assert mltrace.get_history("reader")[0].dependencies == [first_write.id]
 
 
-@pytest.mark.parametrize("links", [True, False], ids=["with-links", "query-time-only"])
 def test_a_run_never_depends_on_itself(home: Path, links: bool) -> None:
     before = log("before", 1, 2, outputs=["state.json"], links=links)
     update = log("update", 3, 4, inputs=["state.json"], outputs=["state.json"], links=links)
@@ -185,7 +194,6 @@ def test_a_run_never_depends_on_itself(home: Path, links: bool) -> None:
     assert names(mltrace.trace("own.json")) == [(0, "alone")]
 
 
-@pytest.mark.parametrize("links", [True, False], ids=["with-links", "query-time-only"])
 def test_set_upstream_depends_on_latest_run_started_no_later(home: Path, links: bool) -> None:
     log("up", 1, 2, links=links)
     middle = log("up", 5, 6, links=links)
@@ -325,3 +333,23 @@ def test_run_information_exposes_the_documented_fields(home: Path) -> None:
     data = run.to_dict()
     assert data["id"] == consumer and data["outputs"] == ["preds.csv"]
     assert data["dependencies"] == [producer]
+
+
+@pytest.mark.parametrize("mode", ["auto", "on"])
+def test_repeated_traces_see_runs_logged_in_between(
+    home: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    """Read-your-writes for a process that walks lineage again and again (a notebook)."""
+    monkeypatch.setattr(_dependencies, "INDEX_MODE", mode)
+    previous = "seed"
+    for index in range(5):
+        run = mltrace.ComponentRun(f"stage{index}")
+        run.set_start_timestamp(at(index * 10))
+        run.set_end_timestamp(at(index * 10 + 1))
+        run.add_input(previous)
+        run.add_output(f"out{index}")
+        mltrace.log_component_run(run, set_dependencies_from_inputs=False)
+        previous = f"out{index}"
+        expected = [(level, f"stage{index - level}") for level in range(index + 1)]
+        assert names(mltrace.trace(previous)) == expected
+        assert names(mltrace.trace(previous)) == expected  # the same cell run twice

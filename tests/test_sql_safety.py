@@ -124,7 +124,8 @@ def test_hostile_unknown_ids_are_not_found(home: Path) -> None:
 
 def test_hostile_ids_through_the_cli(home: Path, run_cli) -> None:
     log_pair(HOSTILE)
-    for value in HOSTILE:
+    # Each CLI call opens the store (about a second), so a representative few.
+    for value in (HOSTILE[0], HOSTILE[4], HOSTILE[6], HOSTILE[8]):
         shown = run_cli("trace", value + "#derived", "--json", check=True)
         levels = json.loads(shown.stdout)
         assert [item["level"] for item in levels] == [0, 1]

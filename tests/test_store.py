@@ -1,0 +1,193 @@
+"""The embedded store (SPEC 5): schema, Collector-style inserts, the spool."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from _support import insert_span, release_store, run_script, write_script
+
+import mltrace_otel as mltrace
+from mltrace_otel import semconv
+
+T0 = datetime(2024, 7, 1, 12, 0, tzinfo=timezone.utc)
+
+# The columns of the OpenTelemetry Collector ClickHouse exporter's otel_traces table
+# (queries/schema/00_otel_traces.sql), as DESCRIBE shows them (Nested columns flattened).
+OTEL_TRACES_COLUMNS = [
+    ("Timestamp", "DateTime64(9)"),
+    ("TraceId", "String"),
+    ("SpanId", "String"),
+    ("ParentSpanId", "String"),
+    ("TraceState", "String"),
+    ("SpanName", "LowCardinality(String)"),
+    ("SpanKind", "LowCardinality(String)"),
+    ("ServiceName", "LowCardinality(String)"),
+    ("ResourceAttributes", "Map(LowCardinality(String), String)"),
+    ("ScopeName", "String"),
+    ("ScopeVersion", "String"),
+    ("SpanAttributes", "Map(LowCardinality(String), String)"),
+    ("Duration", "UInt64"),
+    ("StatusCode", "LowCardinality(String)"),
+    ("StatusMessage", "String"),
+    ("Events.Timestamp", "Array(DateTime64(9))"),
+    ("Events.Name", "Array(LowCardinality(String))"),
+    ("Events.Attributes", "Array(Map(LowCardinality(String), String))"),
+    ("Links.TraceId", "Array(String)"),
+    ("Links.SpanId", "Array(String)"),
+    ("Links.TraceState", "Array(String)"),
+    ("Links.Attributes", "Array(Map(LowCardinality(String), String))"),
+]
+
+STAGE = """
+    import sys
+
+    import mltrace_otel as mltrace
+
+    @mltrace.Component(sys.argv[1]).run(input_vars=["inputs"], output_vars=["outputs"])
+    def stage():
+        inputs = [item for item in sys.argv[2].split(",") if item]
+        outputs = [item for item in sys.argv[3].split(",") if item]
+
+    stage()
+    mltrace.flush()
+    assert "chdb" not in sys.modules, "a pipeline process must not load chDB"
+"""
+
+
+def describe(table: str) -> list[tuple[str, str]]:
+    return [(row[0], row[1]) for row in mltrace.query(f"DESCRIBE TABLE {table}")]
+
+
+def test_otel_traces_has_exactly_the_collector_columns(home: Path) -> None:
+    assert describe("otel_traces") == OTEL_TRACES_COLUMNS
+
+
+def test_init_db_via_cli_is_idempotent_and_keeps_data(home: Path, run_cli) -> None:
+    first = run_cli("init-db", check=True)
+    assert "ready" in first.stdout
+    assert run_cli("init-db", check=True).returncode == 0
+    tables = {row[0] for row in mltrace.query("SHOW TABLES")}
+    assert {"otel_traces", "mltrace_runs", "mltrace_io", "mltrace_components"} <= tables
+    assert describe("otel_traces") == OTEL_TRACES_COLUMNS
+
+    run = mltrace.ComponentRun("kept")
+    run.set_start_timestamp(T0)
+    run.set_end_timestamp(T0 + timedelta(seconds=1))
+    run.add_output("kept.csv")
+    mltrace.log_component_run(run)
+    mltrace.init_db()
+    assert run_cli("init-db", check=True).returncode == 0
+    assert [r.outputs for r in mltrace.get_history("kept")] == [["kept.csv"]]
+    assert len(mltrace.query("SELECT * FROM otel_traces")) == 1
+
+
+def test_collector_inserted_spans_are_indexed_and_traced(home: Path) -> None:
+    """Spans written straight into otel_traces (as the Collector's exporter writes them, by
+    an SDK in another language) are runs: the materialized views index them."""
+    insert_span("00000000000000a1", "java-ingest", T0, T0 + timedelta(seconds=5), [], ["raw.avro"])
+    insert_span(
+        "00000000000000b2",
+        "go-clean",
+        T0 + timedelta(seconds=10),
+        T0 + timedelta(seconds=12),
+        ["raw.avro"],
+        ["clean.parquet"],
+        extra_attributes={
+            semconv.COMPONENT_OWNER: "data-eng",
+            semconv.COMPONENT_TAGS: json.dumps(["go", "etl"]),
+            semconv.VCS_REF_HEAD_REVISION: "abc123",
+        },
+        status="Error",
+    )
+    # An application span without mltrace attributes is not a run.
+    mltrace.query(
+        "INSERT INTO otel_traces (Timestamp, TraceId, SpanId, SpanName, ServiceName, Duration)"
+        " VALUES ({ts:DateTime64(9, 'UTC')}, 'ff', '00000000000000c3', 'GET /', 'web', 1)",
+        {"ts": T0},
+    )
+
+    levels = mltrace.trace("clean.parquet")
+    assert [(level, run.id, run.component_name) for level, run in levels] == [
+        (0, "00000000000000b2", "go-clean"),
+        (1, "00000000000000a1", "java-ingest"),
+    ]
+    clean = levels[0][1]
+    assert clean.inputs == ["raw.avro"] and clean.outputs == ["clean.parquet"]
+    assert clean.start_timestamp == T0 + timedelta(seconds=10)
+    assert clean.end_timestamp == T0 + timedelta(seconds=12)
+    assert clean.status == "ERROR"
+    assert clean.git_hash == "abc123"
+    assert clean.service_name == "collector-client"
+    assert [p.pointer_type for p in clean.output_pointers] == ["UNKNOWN"]
+    assert mltrace.get_recent_run_ids(limit=10) == ["00000000000000b2", "00000000000000a1"]
+    info = mltrace.get_component_information("go-clean")
+    assert (info.owner, sorted(info.tags)) == ("data-eng", ["etl", "go"])
+
+    # An SDK run that reads the Collector's output depends on it.
+    run = mltrace.ComponentRun("python-train")
+    run.set_start_timestamp(T0 + timedelta(seconds=20))
+    run.set_end_timestamp(T0 + timedelta(seconds=21))
+    run.add_input("clean.parquet")
+    run.add_output("model.onnx")
+    mltrace.log_component_run(run)
+    assert [run.component_name for _, run in mltrace.trace("model.onnx")] == [
+        "python-train",
+        "go-clean",
+        "java-ingest",
+    ]
+
+
+def test_spool_files_are_removed_after_ingest_and_temp_files_ignored(
+    home: Path, tmp_path: Path
+) -> None:
+    release_store()
+    script = write_script(tmp_path, "stage.py", STAGE)
+    run_script(script, home, "spooled", "", "a.csv")
+    spool = home / "spool"
+    published = list(spool.glob("*.jsonl"))
+    assert len(published) == 1
+    row = json.loads(published[0].read_text().splitlines()[0])
+    assert row["SpanAttributes"][semconv.COMPONENT_NAME] == "spooled"
+    # A writer that died while writing leaves a partial temporary file behind.
+    partial = spool / ".x.tmp"
+    partial.write_text(published[0].read_text()[: len(published[0].read_text()) // 2])
+
+    assert [run.outputs for run in mltrace.get_history("spooled")] == [["a.csv"]]
+    assert not list(spool.rglob("*.jsonl"))
+    assert partial.exists()
+    assert len(mltrace.query("SELECT * FROM otel_traces")) == 1
+
+
+def test_files_left_by_a_crashed_reader_are_ingested(home: Path, tmp_path: Path) -> None:
+    release_store()
+    script = write_script(tmp_path, "stage.py", STAGE)
+    run_script(script, home, "orphan", "", "orphan.csv")
+    spool = home / "spool"
+    (published,) = spool.glob("*.jsonl")
+    stranded = spool / "claimed" / "999999-deadbeef0000"
+    stranded.mkdir(parents=True)
+    shutil.move(published, stranded / published.name)
+
+    assert [run.outputs for run in mltrace.get_history("orphan")] == [["orphan.csv"]]
+    assert not list(spool.rglob("*.jsonl"))
+
+
+def test_a_batch_ingested_twice_is_one_run(home: Path, tmp_path: Path) -> None:
+    """A reader that crashed between insert and delete re-inserts a batch; queries dedupe."""
+    release_store()
+    script = write_script(tmp_path, "stage.py", STAGE)
+    run_script(script, home, "first", "", "dup.csv")
+    run_script(script, home, "second", "dup.csv", "out.csv")
+    spool = home / "spool"
+    for path in list(spool.glob("*.jsonl")):
+        shutil.copy(path, spool / f"copy-{path.name}")
+
+    assert len(mltrace.query("SELECT * FROM otel_traces")) == 4
+    assert len(mltrace.get_recent_run_ids(limit=10)) == 2
+    assert len(mltrace.get_history("first")) == 1
+    levels = mltrace.trace("out.csv")
+    assert [(level, run.component_name) for level, run in levels] == [(0, "second"), (1, "first")]
+    assert len(levels[0][1].dependencies) == 1
