@@ -45,8 +45,8 @@ def main() -> None:
     store = _state.store()
     store.query("SELECT 1")  # open the store and create the schema, untimed
     log_runs(args.runs)
-    files = len(list((home / "spool").glob("*.jsonl")))
-    size = sum(path.stat().st_size for path in (home / "spool").glob("*.jsonl"))
+    files = len(list((home / "spool").glob("*.arrow")))
+    size = sum(path.stat().st_size for path in (home / "spool").glob("*.arrow"))
     start = time.perf_counter()
     store.ingest()
     elapsed = time.perf_counter() - start

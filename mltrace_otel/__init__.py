@@ -12,9 +12,12 @@ from mltrace_otel import _state
 from mltrace_otel._component import Component, register
 from mltrace_otel._config import ConfigurationError, Settings
 from mltrace_otel._definitions import create_component, tag_component
+from mltrace_otel._flags import flag_output_id, unflag_all, unflag_output_id
 from mltrace_otel._git import get_git_hash, get_git_tags
 from mltrace_otel._helpers import create_random_ids, load, save
+from mltrace_otel._impact import FinalOutput, Impact, impact
 from mltrace_otel._models import ComponentInfo, Pointer, Run
+from mltrace_otel._notes import add_notes_to_component_run
 from mltrace_otel._pointers import IOPointer, PointerType
 from mltrace_otel._query import (
     NotFoundError,
@@ -30,7 +33,10 @@ from mltrace_otel._query import (
     query,
     trace,
 )
+from mltrace_otel._review import Review, Suspect, review, review_flagged_outputs
 from mltrace_otel._run import ComponentRun, log_component_run
+from mltrace_otel._staleness import get_stale_runs
+from mltrace_otel._testing import DataTestError, Test
 from mltrace_otel._version import __version__
 from mltrace_otel.store import StoreError
 
@@ -48,8 +54,15 @@ def configure(
 
 
 def set_address(address: str) -> Settings:
-    """mltrace compatibility: log to and query the ClickHouse server at ``address``."""
-    url = address if "://" in address else f"http://{address}:8123"
+    """mltrace compatibility: log to and query the ClickHouse server at ``address``
+    (a host, ``host:port`` or a URL; the port defaults to 8123)."""
+    host, _, port = address.rpartition(":")
+    if "://" in address:
+        url = address
+    elif port.isdigit() and host and (":" not in host or host.startswith("[")):
+        url = f"http://{address}"
+    else:
+        url = f"http://{address}:8123"
     return configure(backend="clickhouse", url=url)
 
 
@@ -73,18 +86,26 @@ __all__ = [
     "ComponentInfo",
     "ComponentRun",
     "ConfigurationError",
+    "DataTestError",
+    "FinalOutput",
     "IOPointer",
+    "Impact",
     "NotFoundError",
     "Pointer",
     "PointerType",
+    "Review",
     "Run",
     "Settings",
     "StoreError",
+    "Suspect",
+    "Test",
     "__version__",
+    "add_notes_to_component_run",
     "backtrace",
     "configure",
     "create_component",
     "create_random_ids",
+    "flag_output_id",
     "flush",
     "get_component_information",
     "get_component_run_information",
@@ -95,15 +116,21 @@ __all__ = [
     "get_git_tags",
     "get_history",
     "get_recent_run_ids",
+    "get_stale_runs",
     "get_tags",
+    "impact",
     "init_db",
     "load",
     "log_component_run",
     "query",
     "register",
+    "review",
+    "review_flagged_outputs",
     "save",
     "set_address",
     "set_db_uri",
     "tag_component",
     "trace",
+    "unflag_all",
+    "unflag_output_id",
 ]

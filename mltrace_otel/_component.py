@@ -13,7 +13,7 @@ from typing import Any, TypeVar, overload
 
 from opentelemetry import trace
 
-from mltrace_otel import _state
+from mltrace_otel import _state, _testing
 from mltrace_otel._pointers import IOPointer, pointers_from_value, unique
 from mltrace_otel._run import DEFAULT_STALENESS_THRESHOLD, ComponentRun, emit
 
@@ -30,7 +30,12 @@ _AUTO_LOG_BYTES = 1 << 20
 
 
 class Component:
-    """A pipeline stage. Decorate its function with ``@component.run``; subclass freely."""
+    """A pipeline stage. Decorate its function with ``@component.run``; subclass freely.
+
+    ``beforeTests``/``afterTests`` are data tests (``Test`` subclasses or instances) and
+    ``beforeTriggers``/``afterTriggers`` callables, run before the function (given its
+    arguments by name) and after it returns (given its locals by name).
+    """
 
     def __init__(
         self,
@@ -38,8 +43,10 @@ class Component:
         owner: str = "",
         description: str = "",
         tags: Sequence[str] | None = None,
-        beforeTests: Sequence[Any] | None = None,  # noqa: N803 (mltrace's public names)
-        afterTests: Sequence[Any] | None = None,  # noqa: N803
+        beforeTests: Sequence[Any] | None = None,
+        afterTests: Sequence[Any] | None = None,
+        beforeTriggers: Sequence[Callable[..., Any]] | None = None,
+        afterTriggers: Sequence[Callable[..., Any]] | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise ValueError("a component needs a non-empty name")
@@ -49,6 +56,8 @@ class Component:
         self.tags = list(tags or [])
         self.beforeTests = list(beforeTests or [])
         self.afterTests = list(afterTests or [])
+        self.beforeTriggers = list(beforeTriggers or [])
+        self.afterTriggers = list(afterTriggers or [])
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
@@ -137,17 +146,23 @@ class _RunRecorder:
     def needs_locals(self) -> bool:
         component = self.component
         return bool(
-            self.input_vars or self.output_vars or self.auto_log or component.afterTests
+            self.input_vars
+            or self.output_vars
+            or self.auto_log
+            or component.afterTests
+            or component.afterTriggers
         )
 
     def call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         run, span, token = self._begin()
         captured: dict[str, Any] = {}
         try:
+            _testing.before(self.component, self.function, args, kwargs, run)
             if self.needs_locals() and self.code is not None:
                 result = _call_capturing_locals(self.function, self.code, args, kwargs, captured)
             else:
                 result = self.function(*args, **kwargs)
+            _testing.after(self.component, self.function, captured, run)
         except BaseException as error:
             self._finish(run, span, token, args, kwargs, captured, error)
             raise

@@ -24,6 +24,10 @@ from mltrace_otel.store import Store
 LATEST_NS = (2**63) - 1
 """A start time later than any run (the pseudo-consumer of a trace's output id)."""
 
+_INDEX_BATCH = 256
+"""Above this many runs, one store query resolves them faster than index lookups (~30 us
+a run against ~10 ms a query plus a few us a run)."""
+
 
 @dataclass(frozen=True)
 class Consumer:
@@ -173,6 +177,32 @@ class Lineage:
             known.update(seen)
             edges.update(level)
             frontier = _next_frontier(level, edges)
+        return edges
+
+    def latest_producers(self, pointers: Sequence[str]) -> dict[str, str]:
+        """``latest_producer`` of many pointers at once (those some run wrote)."""
+        if self.index is not None:
+            found = {pointer: self.latest_producer(pointer) for pointer in pointers}
+            return {pointer: run for pointer, run in found.items() if run is not None}
+        wanted = [Consumer(f"\0{pointer}", LATEST_NS, ((pointer, ""),)) for pointer in pointers]
+        edges, _ = resolve(self.store, wanted)
+        return {item.inputs[0][0]: edges[item.id][0] for item in wanted if edges[item.id]}
+
+    def dependencies(self, consumers: Sequence[Consumer]) -> dict[str, list[str]]:
+        """Direct dependencies of each consumer: in memory with an index for a few, otherwise
+        one store query for all of them."""
+        if self.index is None or len(consumers) > _INDEX_BATCH:
+            return resolve(self.store, consumers)[0] if consumers else {}
+        index = self.index
+        edges: dict[str, list[str]] = {}
+        via_store: list[Consumer] = []
+        for item in consumers:
+            if item.upstream or item.links or index.needs_store(run_key(item.id)):
+                via_store.append(item)
+            else:
+                edges[item.id] = _indexed_dependencies(index, item.id)
+        if via_store:
+            edges.update(resolve(self.store, via_store)[0])
         return edges
 
 

@@ -34,10 +34,15 @@ class LocalLineage:
     """Latest producers of pointers and latest runs of components, for this process."""
 
     def __init__(self) -> None:
-        self._producers: OrderedDict[str, list[LoggedRun]] = OrderedDict()
-        self._component_runs: dict[str, list[LoggedRun]] = {}
-        self._sequence = itertools.count()
         self._lock = threading.Lock()
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every run (the configuration switched to another store)."""
+        with self._lock:
+            self._producers: OrderedDict[str, list[LoggedRun]] = OrderedDict()
+            self._component_runs: dict[str, list[LoggedRun]] = {}
+            self._sequence = itertools.count()
 
     def record(
         self,

@@ -41,6 +41,7 @@ class Run:
     dependencies: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
     test_results: list[dict[str, Any]] = field(default_factory=list)
+    trigger_results: list[dict[str, Any]] = field(default_factory=list)
     attributes: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -106,7 +107,8 @@ def run_from_row(row: dict[str, Any]) -> Run:
         code_snapshot=attributes.get(semconv.RUN_CODE_SNAPSHOT, ""),
         notes=attributes.get(semconv.RUN_NOTES, ""),
         staleness_threshold=int(attributes.get(semconv.RUN_STALENESS_THRESHOLD) or 0),
-        test_results=_test_results(row),
+        test_results=_event_results(row, semconv.EVENT_TEST),
+        trigger_results=_event_results(row, semconv.EVENT_TRIGGER),
         attributes=attributes,
     )
 
@@ -125,10 +127,10 @@ def _string_array(text: str) -> list[str]:
     return [str(item) for item in value] if isinstance(value, list) else [str(value)]
 
 
-def _test_results(row: dict[str, Any]) -> list[dict[str, Any]]:
+def _event_results(row: dict[str, Any], event_name: str) -> list[dict[str, Any]]:
     results = []
     for name, attributes in zip(row["EventNames"], row["EventAttributes"]):
-        if name != semconv.EVENT_TEST:
+        if name != event_name:
             continue
         results.append(
             {

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from mltrace_otel import _dependencies, _sql, _state
+from mltrace_otel import _dependencies, _notes, _sql, _staleness, _state
 from mltrace_otel._models import ComponentInfo, Run, run_from_row
 from mltrace_otel.store import Store
 
@@ -27,7 +27,10 @@ def _store() -> Store:
 
 def query(sql: str, parameters: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
     """Rows of any SQL on the configured store; bind values as ``{name:Type}`` parameters."""
-    return [tuple(row) for row in _store().query(sql, parameters).rows]
+    store = _store()
+    rows = store.query(sql, parameters).rows
+    store.touch()  # the SQL may have written: lineage indexes reload what changed
+    return [tuple(row) for row in rows]
 
 
 # -- runs ----------------------------------------------------------------------------------
@@ -68,6 +71,8 @@ def fetch_runs(ids: Iterable[str], edges: Mapping[str, list[str]] | None = None)
     runs = {row["SpanId"]: run_from_row(row) for row in rows}
     for run_id, run in runs.items():
         run.dependencies = list(edges.get(run_id, []))
+    _staleness.attach(store, runs.values())
+    _notes.attach(store, runs.values())
     return runs
 
 

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 from mltrace_otel._models import ComponentInfo, Run
+
+if TYPE_CHECKING:
+    from mltrace_otel._impact import Impact
+    from mltrace_otel._review import Review
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 _MAX_LISTED = 6
@@ -67,12 +72,13 @@ def run_details(run: Run) -> None:
     ]
     rows.extend(("stale", message) for message in run.stale)
     rows.extend(
-        ("test", f"{'PASS' if result['passed'] else 'FAIL'} {result['phase']} {result['name']}"
+        (kind, f"{'PASS' if result['passed'] else 'FAIL'} {result['phase']} {result['name']}"
          f"{' - ' + result['error'] if result['error'] else ''}")
-        for result in run.test_results
+        for kind, results in (("test", run.test_results), ("trigger", run.trigger_results))
+        for result in results
     )
     for field, value in rows:
-        table.add_row(field, str(value))
+        table.add_row(field, Text(str(value)))  # user text: no rich markup
     console.print(table)
     if run.code_snapshot:
         console.print("[bold]code snapshot[/bold]")
@@ -112,4 +118,58 @@ def rows_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*(str(value) for value in row))
+    console.print(table)
+
+
+def _stale_marker(run: Run) -> str:
+    return "stale" if run.stale else ""
+
+
+def review_table(review: Review) -> None:
+    """Suspects with coverage and score side by side."""
+    console.print(f"{len(review.flagged_outputs)} flagged output(s): ", end="")
+    console.print(Text(_names(review.flagged_outputs)))
+    table = Table(title="Runs involved in flagged outputs")
+    for column in ("#", "score", "coverage", "component", "run id", "start (UTC)", "", "outputs"):
+        table.add_column(column, overflow="fold")
+    for rank, suspect in enumerate(review.suspects, 1):
+        run = suspect.run
+        table.add_row(
+            str(rank),
+            "-" if suspect.score is None else f"{suspect.score:.3f}",
+            f"{suspect.count}/{len(review.flagged_outputs)} ({suspect.coverage:.0%})",
+            Text(run.component_name),
+            run.id,
+            _time(run),
+            Text(_stale_marker(run), style="yellow"),
+            Text(_names(run.outputs)),
+        )
+    console.print(table)
+
+
+def impact_tree(impact: Impact) -> None:
+    """Downstream runs as a tree, then the affected final outputs."""
+    root = Tree(Text(f"{impact.source} ({impact.kind})", style="bold"))
+    parents: list[Tree] = [root]
+    for level, run in impact.runs:
+        label = Text(f"[{level}] ")
+        label.append(run.component_name, style="bold")
+        label.append(f" {run.id}  start {_time(run)}  {run.status}")
+        if run.stale:
+            label.append(" (stale)", style="yellow")
+        label.append(f"\noutputs: {_names(run.outputs)}")
+        del parents[level + 1 :]
+        parents.append(parents[-1].add(label))
+    console.print(root)
+    console.print(f"{impact.count} affected final output(s): ", end="")
+    console.print(Text(_names([output.name for output in impact.final_outputs])))
+
+
+def stale_table(runs: Sequence[Run]) -> None:
+    """Stale runs with the reasons."""
+    table = Table(title="Stale runs (latest run of each component)")
+    for column in ("component", "run id", "start (UTC)", "why"):
+        table.add_column(column, overflow="fold")
+    for run in runs:
+        table.add_row(Text(run.component_name), run.id, _time(run), Text("\n".join(run.stale)))
     console.print(table)

@@ -1,16 +1,19 @@
-"""Encode finished OpenTelemetry spans as ``otel_traces`` rows.
+"""Encode finished OpenTelemetry spans as ``otel_traces`` rows (an Arrow table).
 
-The row layout and the stringification of attribute values follow the OpenTelemetry
-Collector's ClickHouse exporter (see ``queries/schema/otel_traces.sql``), so rows written by
-this SDK and rows written by a Collector are indistinguishable to the queries.
+The columns and the stringification of attribute values follow the OpenTelemetry
+Collector's ClickHouse exporter (see ``queries/schema/00_otel_traces.sql``), so rows written
+by this SDK and rows written by a Collector are indistinguishable to the queries. Arrow
+(pyarrow) is the batch format because ClickHouse reads it an order of magnitude faster than
+JSON, and building it column by column is cheaper than serialising objects.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import pyarrow as pa
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 from opentelemetry.util.types import AttributeValue
@@ -23,6 +26,36 @@ _KIND = {
     SpanKind.PRODUCER: "Producer",
     SpanKind.CONSUMER: "Consumer",
 }
+
+_TIME = pa.timestamp("ns", tz="UTC")
+_MAP = pa.map_(pa.string(), pa.string())
+_STRING = pa.string()
+
+SCHEMA = pa.schema([
+    ("Timestamp", _TIME),
+    ("TraceId", _STRING),
+    ("SpanId", _STRING),
+    ("ParentSpanId", _STRING),
+    ("TraceState", _STRING),
+    ("SpanName", _STRING),
+    ("SpanKind", _STRING),
+    ("ServiceName", _STRING),
+    ("ResourceAttributes", _MAP),
+    ("ScopeName", _STRING),
+    ("ScopeVersion", _STRING),
+    ("SpanAttributes", _MAP),
+    ("Duration", pa.uint64()),
+    ("StatusCode", _STRING),
+    ("StatusMessage", _STRING),
+    ("Events.Timestamp", pa.list_(_TIME)),
+    ("Events.Name", pa.list_(_STRING)),
+    ("Events.Attributes", pa.list_(_MAP)),
+    ("Links.TraceId", pa.list_(_STRING)),
+    ("Links.SpanId", pa.list_(_STRING)),
+    ("Links.TraceState", pa.list_(_STRING)),
+    ("Links.Attributes", pa.list_(_MAP)),
+])
+"""``otel_traces`` as the exporter's insert names its columns (Nested as flat arrays)."""
 
 
 def attribute_string(value: AttributeValue) -> str:
@@ -55,57 +88,77 @@ def _json_number(value: float) -> int | float:
     return int(value) if value.is_integer() and abs(value) < 1e21 else value
 
 
-def attribute_map(attributes: Mapping[str, AttributeValue] | None) -> dict[str, str]:
-    """Stringify an attribute mapping for a ``Map(LowCardinality(String), String)`` column."""
+def attribute_items(attributes: Mapping[str, AttributeValue] | None) -> list[tuple[str, str]]:
+    """Key/value pairs of a ``Map(LowCardinality(String), String)`` column, sorted by key as
+    the exporter inserts them."""
     if not attributes:
-        return {}
-    return {key: attribute_string(value) for key, value in attributes.items()}
+        return []
+    return sorted((key, attribute_string(value)) for key, value in attributes.items())
 
 
-def _timestamp(nanos: int) -> str:
-    seconds, fraction = divmod(nanos, 1_000_000_000)
-    return f"{seconds}.{fraction:09d}"
+def _hex_span(span_id: int) -> str:
+    return format(span_id, "016x")
 
 
-def span_row(span: ReadableSpan) -> dict[str, Any]:
-    """One ``otel_traces`` row (JSONEachRow object) for a finished span."""
-    context = span.context
-    resource = span.resource.attributes if span.resource else {}
-    scope = span.instrumentation_scope
-    start = span.start_time or 0
-    end = span.end_time or start
-    events: Sequence[Any] = span.events or ()
-    links: Sequence[Any] = span.links or ()
-    return {
-        "Timestamp": _timestamp(start),
-        "TraceId": format(context.trace_id, "032x"),
-        "SpanId": format(context.span_id, "016x"),
-        "ParentSpanId": format(span.parent.span_id, "016x") if span.parent else "",
-        "TraceState": context.trace_state.to_header() if context.trace_state else "",
-        "SpanName": span.name,
-        "SpanKind": _KIND.get(span.kind, "Unspecified"),
-        "ServiceName": str(resource.get("service.name", "")),
-        "ResourceAttributes": attribute_map(resource),
-        "ScopeName": scope.name if scope else "",
-        "ScopeVersion": (scope.version or "") if scope else "",
-        "SpanAttributes": attribute_map(span.attributes),
-        "Duration": max(end - start, 0),
-        "StatusCode": _STATUS[span.status.status_code],
-        "StatusMessage": span.status.description or "",
-        "Events.Timestamp": [_timestamp(event.timestamp) for event in events],
-        "Events.Name": [event.name for event in events],
-        "Events.Attributes": [attribute_map(event.attributes) for event in events],
-        "Links.TraceId": [format(link.context.trace_id, "032x") for link in links],
-        "Links.SpanId": [format(link.context.span_id, "016x") for link in links],
-        "Links.TraceState": [
-            link.context.trace_state.to_header() if link.context.trace_state else ""
-            for link in links
-        ],
-        "Links.Attributes": [attribute_map(link.attributes) for link in links],
-    }
+def _hex_trace(trace_id: int) -> str:
+    return format(trace_id, "032x")
 
 
-def encode_jsonl(spans: Iterable[ReadableSpan]) -> bytes:
-    """JSONEachRow bytes for a batch of spans."""
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    return "".join(dumps(span_row(span)) + "\n" for span in spans).encode()
+def spans_table(spans: Sequence[ReadableSpan]) -> pa.Table:
+    """The ``otel_traces`` rows of a batch of finished spans."""
+    columns: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
+    resources: dict[int, tuple[str, list[tuple[str, str]]]] = {}
+    for span in spans:
+        context = span.context
+        resource = span.resource
+        if id(resource) not in resources:
+            attributes = resource.attributes if resource else {}
+            resources[id(resource)] = (
+                str(attributes.get("service.name", "")), attribute_items(attributes)
+            )
+        service, resource_items = resources[id(resource)]
+        scope = span.instrumentation_scope
+        start = span.start_time or 0
+        end = span.end_time or start
+        events = span.events or ()
+        links = span.links or ()
+        for name, value in (
+            ("Timestamp", start),
+            ("TraceId", _hex_trace(context.trace_id)),
+            ("SpanId", _hex_span(context.span_id)),
+            ("ParentSpanId", _hex_span(span.parent.span_id) if span.parent else ""),
+            ("TraceState", context.trace_state.to_header() if context.trace_state else ""),
+            ("SpanName", span.name),
+            ("SpanKind", _KIND.get(span.kind, "Unspecified")),
+            ("ServiceName", service),
+            ("ResourceAttributes", resource_items),
+            ("ScopeName", scope.name if scope else ""),
+            ("ScopeVersion", (scope.version or "") if scope else ""),
+            ("SpanAttributes", attribute_items(span.attributes)),
+            ("Duration", max(end - start, 0)),
+            ("StatusCode", _STATUS[span.status.status_code]),
+            ("StatusMessage", span.status.description or ""),
+            ("Events.Timestamp", [event.timestamp for event in events]),
+            ("Events.Name", [event.name for event in events]),
+            ("Events.Attributes", [attribute_items(event.attributes) for event in events]),
+            ("Links.TraceId", [_hex_trace(link.context.trace_id) for link in links]),
+            ("Links.SpanId", [_hex_span(link.context.span_id) for link in links]),
+            ("Links.TraceState", [
+                link.context.trace_state.to_header() if link.context.trace_state else ""
+                for link in links
+            ]),
+            ("Links.Attributes", [attribute_items(link.attributes) for link in links]),
+        ):
+            columns[name].append(value)
+    return pa.table(
+        [pa.array(columns[field.name], type=field.type) for field in SCHEMA], schema=SCHEMA
+    )
+
+
+def encode_arrow(spans: Sequence[ReadableSpan]) -> bytes:
+    """An Arrow IPC file holding the ``otel_traces`` rows of a batch of spans."""
+    table = spans_table(spans)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, SCHEMA) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()

@@ -1,8 +1,8 @@
 """The spool: how pipeline processes hand finished spans to the embedded store.
 
 A pipeline process never opens chDB. Its span exporter writes each batch of finished spans
-to a temporary file and publishes it with an atomic rename as ``<ns>-<pid>-<random>.jsonl``
-(``otel_traces`` rows, one JSON object a line). Whoever queries the store first claims the
+to a temporary file and publishes it with an atomic rename as ``<ns>-<pid>-<random>.arrow``
+(``otel_traces`` rows as an Arrow IPC file). Whoever queries the store first claims the
 published files by renaming them into a claim folder, inserts them, and deletes them. A file
 is either published whole or not at all, so a crash loses nothing that was flushed; a crash
 between insert and delete re-inserts a batch, which the queries tolerate (they deduplicate
@@ -22,11 +22,9 @@ from pathlib import Path
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from mltrace_otel._rows import encode_jsonl
-
 logger = logging.getLogger("mltrace_otel")
 
-SUFFIX = ".jsonl"
+SUFFIX = ".arrow"
 CLAIMED = "claimed"
 
 
@@ -92,7 +90,9 @@ class SpoolSpanExporter(SpanExporter):
         if not spans:
             return SpanExportResult.SUCCESS
         try:
-            publish(self._spool_dir, encode_jsonl(spans))
+            from mltrace_otel._rows import encode_arrow  # pyarrow: off the import path
+
+            publish(self._spool_dir, encode_arrow(spans))
         except Exception as error:  # never raise into the pipeline
             logger.warning(
                 "mltrace: could not write %d run(s) to %s: %s", len(spans), self._spool_dir, error

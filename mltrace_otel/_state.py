@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from mltrace_otel import _config
 from mltrace_otel._config import Settings
+from mltrace_otel._link_registry import registry
 from mltrace_otel._tracing import Tracing
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ def configure(
             _tracing.shutdown()
         if _store is not None:
             _store.close()
+        registry.clear()
         _settings, _tracing, _store = new, None, None
     return new
 

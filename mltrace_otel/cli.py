@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 import mltrace_otel as mltrace
-from mltrace_otel import _render, _state
+from mltrace_otel import _render, _review, _state
 from mltrace_otel._query import fetch_runs
 
 F = Callable[..., Any]
@@ -155,11 +155,94 @@ def tags(as_json: bool) -> None:
 @_store_options
 def sql(sql: str, as_json: bool) -> None:
     """Run SQL on the configured store (after ingesting pending spans)."""
-    result = _state.store().query(sql)
+    store = _state.store()
+    result = store.query(sql)
+    store.touch()  # the SQL may have written
     if as_json:
         _print_json(result.dicts())
     else:
         _render.rows_table(result.columns, result.rows)
+
+
+@main.command()
+@click.argument("output_id")
+@_store_options
+def flag(output_id: str) -> None:
+    """Flag OUTPUT_ID as a bad output, for review."""
+    mltrace.flag_output_id(output_id)
+    click.echo(f"flagged {output_id}")
+
+
+@main.command()
+@click.argument("output_id", required=False)
+@click.option("--all", "everything", is_flag=True, help="Clear every flag.")
+@_store_options
+def unflag(output_id: str | None, everything: bool) -> None:
+    """Clear the flag of OUTPUT_ID, or of every output with --all."""
+    if everything == (output_id is not None):
+        raise click.UsageError("give either OUTPUT_ID or --all")
+    if output_id is None:
+        mltrace.unflag_all()
+        click.echo("unflagged all outputs")
+    else:
+        mltrace.unflag_output_id(output_id)
+        click.echo(f"unflagged {output_id}")
+
+
+@main.command()
+@click.option("--limit", default=10, show_default=True, help="How many runs.")
+@click.option(
+    "--sort", type=click.Choice(_review.SORTS), default="score", show_default=True,
+    help="Order by suspiciousness score or by coverage.",
+)
+@_json_option
+@_store_options
+def review(limit: int, sort: str, as_json: bool) -> None:
+    """Runs involved in the flagged outputs: coverage and suspiciousness score."""
+    result = mltrace.review(limit=limit, sort=sort)
+    if as_json:
+        _print_json(result.to_dict())
+    elif not result.flagged_outputs:
+        click.echo("no flagged outputs: flag some with `mltrace flag OUTPUT_ID`")
+    else:
+        _render.review_table(result)
+
+
+@main.command()
+@click.argument("pointer_or_run_id")
+@_json_option
+@_store_options
+def impact(pointer_or_run_id: str, as_json: bool) -> None:
+    """Every run and final output downstream of a pointer or a run."""
+    result = mltrace.impact(pointer_or_run_id)
+    if as_json:
+        _print_json(result.to_dict())
+    else:
+        _render.impact_tree(result)
+
+
+@main.command()
+@click.option("--component", default=None, help="Only this component.")
+@_json_option
+@_store_options
+def stale(component: str | None, as_json: bool) -> None:
+    """Stale runs among the latest run of each component."""
+    runs = mltrace.get_stale_runs(component)
+    if as_json:
+        _print_json([run.to_dict() for run in runs])
+    elif not runs:
+        click.echo("no stale runs")
+    else:
+        _render.stale_table(runs)
+
+
+@main.command()
+@click.argument("run_id")
+@click.argument("text")
+@_store_options
+def note(run_id: str, text: str) -> None:
+    """Add TEXT to the notes of run RUN_ID (a unique prefix of 6+ characters works)."""
+    click.echo(mltrace.add_notes_to_component_run(run_id, text))
 
 
 @main.command("init-db")

@@ -12,7 +12,6 @@ from _support import CLI_TIMEOUT, release_store, subprocess_env
 
 import mltrace_otel as mltrace
 from mltrace_otel import _state
-from mltrace_otel._link_registry import registry
 
 
 @pytest.fixture
@@ -25,8 +24,6 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.delenv("MLTRACE_CLICKHOUSE_URL", raising=False)
     monkeypatch.delenv("SAVE_DIR", raising=False)
     mltrace.configure(backend="local", home=folder)
-    # Forget runs an earlier test logged in this process, so no span links cross stores.
-    registry.__init__()
     yield folder
     # Switching configuration flushes and closes this test's tracing pipeline and chDB store.
     parked = tmp_path / "parked_home"

@@ -154,7 +154,7 @@ def test_sql_sees_runs_still_in_the_spool(home: Path, tmp_path: Path, run_cli) -
         """,
     )
     run_script(script, home)
-    assert list((home / "spool").glob("*.jsonl"))
+    assert list((home / "spool").glob("*.arrow"))
     counted = run_cli("sql", "SELECT count() AS n FROM mltrace_runs", "--json", check=True)
     assert json.loads(counted.stdout) == [{"n": 1}]
 

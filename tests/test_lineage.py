@@ -353,3 +353,26 @@ def test_repeated_traces_see_runs_logged_in_between(
         expected = [(level, f"stage{index - level}") for level in range(index + 1)]
         assert names(mltrace.trace(previous)) == expected
         assert names(mltrace.trace(previous)) == expected  # the same cell run twice
+
+
+def test_configure_forgets_runs_of_the_previous_store(tmp_path):
+    """A run logged against one store must not get a span link to a run of another."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    mltrace.configure(backend="local", home=first)
+    producer = mltrace.ComponentRun("producer")
+    producer.set_start_timestamp()
+    producer.add_output("shared.csv")
+    producer.set_end_timestamp()
+    mltrace.log_component_run(producer)
+    mltrace.configure(backend="local", home=second)
+    consumer = mltrace.ComponentRun("consumer")
+    consumer.set_start_timestamp()
+    consumer.add_input("shared.csv")
+    consumer.add_output("out.csv")
+    consumer.set_end_timestamp()
+    mltrace.log_component_run(consumer)
+    [(level, run)] = mltrace.trace("out.csv")
+    assert (level, run.component_name, run.dependencies) == (0, "consumer", [])
+    links = mltrace.query("SELECT length(`Links.SpanId`) FROM otel_traces")
+    assert links == [(0,)]
+    mltrace.configure(backend="local", home=tmp_path / "parked")

@@ -135,7 +135,7 @@ def test_eight_processes_logging_at_once_lose_no_run(home: Path, tmp_path: Path,
     )
     assert per_component == {f"writer{worker}": runs for worker in range(workers)}
     spool = home / "spool"
-    assert not list(spool.rglob("*.jsonl"))
+    assert not list(spool.rglob("*.arrow"))
 
     count_sql = "SELECT uniqExact(SpanId) AS runs FROM mltrace_runs"
     counted = run_cli("sql", count_sql, "--json", check=True)

@@ -7,6 +7,7 @@ import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pyarrow.ipc
 from _support import insert_span, release_store, run_script, write_script
 
 import mltrace_otel as mltrace
@@ -147,16 +148,18 @@ def test_spool_files_are_removed_after_ingest_and_temp_files_ignored(
     script = write_script(tmp_path, "stage.py", STAGE)
     run_script(script, home, "spooled", "", "a.csv")
     spool = home / "spool"
-    published = list(spool.glob("*.jsonl"))
+    published = list(spool.glob("*.arrow"))
     assert len(published) == 1
-    row = json.loads(published[0].read_text().splitlines()[0])
-    assert row["SpanAttributes"][semconv.COMPONENT_NAME] == "spooled"
+    table = pyarrow.ipc.open_file(str(published[0])).read_all()
+    attributes = dict(table.column("SpanAttributes")[0].as_py())
+    assert attributes[semconv.COMPONENT_NAME] == "spooled"
     # A writer that died while writing leaves a partial temporary file behind.
     partial = spool / ".x.tmp"
-    partial.write_text(published[0].read_text()[: len(published[0].read_text()) // 2])
+    data = published[0].read_bytes()
+    partial.write_bytes(data[: len(data) // 2])
 
     assert [run.outputs for run in mltrace.get_history("spooled")] == [["a.csv"]]
-    assert not list(spool.rglob("*.jsonl"))
+    assert not list(spool.rglob("*.arrow"))
     assert partial.exists()
     assert len(mltrace.query("SELECT * FROM otel_traces")) == 1
 
@@ -166,13 +169,13 @@ def test_files_left_by_a_crashed_reader_are_ingested(home: Path, tmp_path: Path)
     script = write_script(tmp_path, "stage.py", STAGE)
     run_script(script, home, "orphan", "", "orphan.csv")
     spool = home / "spool"
-    (published,) = spool.glob("*.jsonl")
+    (published,) = spool.glob("*.arrow")
     stranded = spool / "claimed" / "999999-deadbeef0000"
     stranded.mkdir(parents=True)
     shutil.move(published, stranded / published.name)
 
     assert [run.outputs for run in mltrace.get_history("orphan")] == [["orphan.csv"]]
-    assert not list(spool.rglob("*.jsonl"))
+    assert not list(spool.rglob("*.arrow"))
 
 
 def test_a_batch_ingested_twice_is_one_run(home: Path, tmp_path: Path) -> None:
@@ -182,7 +185,7 @@ def test_a_batch_ingested_twice_is_one_run(home: Path, tmp_path: Path) -> None:
     run_script(script, home, "first", "", "dup.csv")
     run_script(script, home, "second", "dup.csv", "out.csv")
     spool = home / "spool"
-    for path in list(spool.glob("*.jsonl")):
+    for path in list(spool.glob("*.arrow")):
         shutil.copy(path, spool / f"copy-{path.name}")
 
     assert len(mltrace.query("SELECT * FROM otel_traces")) == 4

@@ -5,11 +5,12 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from mltrace_otel._sql import schema_statements
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class StoreError(RuntimeError):
@@ -43,6 +44,9 @@ class Store(abc.ABC):
         self, sql: str, parameters: Mapping[str, Any] | None = None
     ) -> dict[str, np.ndarray]:
         """A query's columns as numpy arrays (for bulk reads)."""
+
+    def touch(self) -> None:  # noqa: B027 (optional hook: only some stores track writes)
+        """Note that something outside mltrace's own paths (user SQL) may have written."""
 
     @property
     def generation(self) -> int | None:

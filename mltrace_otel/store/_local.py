@@ -31,7 +31,7 @@ LOCK_TIMEOUT_SECONDS = float(os.environ.get("MLTRACE_LOCK_TIMEOUT", "60"))
 IDLE_RELEASE_SECONDS = float(os.environ.get("MLTRACE_IDLE_RELEASE", "1.0"))
 """Idle time after which the embedded store is closed so other processes can open it."""
 
-_INGEST = "INSERT INTO otel_traces SELECT * FROM file({path:String}, 'JSONEachRow')"
+_INGEST = "INSERT INTO otel_traces SELECT * FROM file({path:String}, 'Arrow')"
 _GLOB_CHARACTERS = set("*?{}[]")
 
 
@@ -78,8 +78,12 @@ class LocalStore(Store):
                 self._last_used = time.monotonic()
         return {name: table.column(name).to_numpy() for name in table.column_names}
 
+    def touch(self) -> None:
+        self._generation += 1
+
     @property
     def generation(self) -> int:
+        self.ingest()  # spans still in the spool are content too (read-your-writes)
         return self._generation
 
     def init_db(self) -> None:

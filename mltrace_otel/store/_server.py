@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from mltrace_otel._config import ConfigurationError, Settings
-from mltrace_otel._rows import span_row
+from mltrace_otel._rows import spans_table
 from mltrace_otel.store._base import Result, Store, StoreError
 
 logger = logging.getLogger("mltrace_otel")
@@ -108,10 +108,7 @@ class ClickHouseSpanExporter(SpanExporter):
         try:
             if self._connection is None:
                 self._connection = _client(self._settings)
-            rows = [span_row(span) for span in spans]
-            columns = list(rows[0])
-            data = [[_insert_value(column, row[column]) for column in columns] for row in rows]
-            self._connection.insert("otel_traces", data, column_names=columns)
+            self._connection.insert_arrow("otel_traces", spans_table(spans))
         except Exception as error:  # never raise into the pipeline
             logger.warning(
                 "mltrace: could not insert %d run(s) into ClickHouse: %s", len(spans), error
@@ -122,18 +119,3 @@ class ClickHouseSpanExporter(SpanExporter):
     def shutdown(self) -> None:
         if self._connection is not None:
             self._connection.close()
-
-
-def _insert_value(column: str, value: Any) -> Any:
-    if column == "Timestamp":
-        return _from_text(value)
-    if column == "Events.Timestamp":
-        return [_from_text(item) for item in value]
-    return value
-
-
-def _from_text(text: str) -> datetime:
-    seconds, _, fraction = text.partition(".")
-    return datetime.fromtimestamp(int(seconds), tz=timezone.utc).replace(
-        microsecond=int(fraction[:6] or 0)
-    )

@@ -1,4 +1,6 @@
 -- One row per component run, keyed by span id: the run lookups behind inspect, trace and history.
+-- Plain MergeTree: a batch ingested twice leaves duplicate rows, which the queries collapse
+-- (LIMIT 1 BY SpanId); ReplacingMergeTree would double the insert cost.
 -- A span is a component run when it carries {{COMPONENT_NAME}} and is not a component definition.
 CREATE TABLE IF NOT EXISTS mltrace_runs (
     SpanId String,
@@ -21,6 +23,6 @@ CREATE TABLE IF NOT EXISTS mltrace_runs (
     EventTimestamps Array(DateTime64(9, 'UTC')),
     EventNames Array(LowCardinality(String)),
     EventAttributes Array(Map(LowCardinality(String), String))
-) ENGINE = ReplacingMergeTree
+) ENGINE = MergeTree
 ORDER BY SpanId
 SETTINGS index_granularity = 256, min_bytes_for_wide_part = 1000000000000, min_rows_for_wide_part = 1000000000000

@@ -1,0 +1,135 @@
+"""Forward lineage: the runs downstream of some runs, and their final outputs (outputs that
+no run that started no earlier read).
+
+Run C is downstream of run P when P is one of C's dependencies under the SPEC 3.3 rule, so
+reading a pointer P wrote is not enough when a later producer superseded P for C. Each
+level asks the store for candidate consumers (``queries/consumers.sql``: readers of the
+level's outputs, runs naming its components with ``set_upstream``, runs linking to it) and
+confirms them with the same rule trace uses; one or two store queries per level.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from mltrace_otel import _dependencies, _sql
+from mltrace_otel._dependencies import Consumer, Lineage
+from mltrace_otel.store import Store
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What a downstream walk needs of a run."""
+
+    id: str
+    component: str
+    start_ns: int
+    outputs: tuple[str, ...]
+
+
+@dataclass
+class Downstream:
+    """Runs reached by a forward walk and how they connect."""
+
+    facts: dict[str, RunFacts]
+    """Every run reached, the start runs included."""
+    children: dict[str, list[str]] = field(default_factory=dict)
+    """Run id -> the runs that depend on it."""
+    dependencies: dict[str, list[str]] = field(default_factory=dict)
+    """Run id -> its direct dependencies (SPEC 3.3), for every run reached."""
+    final_outputs: dict[str, list[str]] = field(default_factory=dict)
+    """Run id -> its final outputs: those no other run that started no earlier read."""
+
+
+def run_facts(store: Store, ids: Sequence[str]) -> dict[str, RunFacts]:
+    """Component, start and outputs of runs by id (runs the store does not have are left out)."""
+    if not ids:
+        return {}
+    rows = store.query(_sql.load("run_facts"), {"ids": list(ids)}).rows
+    return {
+        span_id: RunFacts(span_id, component, int(start), tuple(outputs))
+        for span_id, component, start, outputs in rows
+    }
+
+
+def readers(store: Store, pointer: str) -> dict[str, Consumer]:
+    """Every run that read ``pointer``, whichever run wrote it."""
+    return _candidates(store, [pointer], (), (), 0)
+
+
+def walk(
+    lineage: Lineage,
+    start: Iterable[RunFacts],
+    dependencies: Mapping[str, Sequence[str]] | None = None,
+) -> Downstream:
+    """Everything downstream of ``start``; ``dependencies`` may hold edges already known."""
+    store = lineage.store
+    result = Downstream(facts={item.id: item for item in start})
+    known = {run: list(producers) for run, producers in (dependencies or {}).items()}
+    children: dict[str, list[str]] = defaultdict(list)
+    frontier = list(result.facts)
+    while frontier:
+        level = [result.facts[run] for run in frontier]
+        candidates = _candidates(
+            store,
+            list(dict.fromkeys(name for item in level for name in item.outputs)),
+            list(dict.fromkeys(item.component for item in level)),
+            frontier,
+            min(item.start_ns for item in level),
+        )
+        known.update(lineage.dependencies([c for c in candidates.values() if c.id not in known]))
+        result.final_outputs.update(_final_outputs(level, candidates.values()))
+        in_level = set(frontier)
+        reached: list[str] = []
+        for run in candidates:
+            for producer in known.get(run, ()):
+                if producer in in_level and producer != run and run not in children[producer]:
+                    children[producer].append(run)
+                    reached.append(run)
+        new = [run for run in dict.fromkeys(reached) if run not in result.facts]
+        result.facts.update(run_facts(store, new))
+        frontier = [run for run in new if run in result.facts]
+    result.children = dict(children)
+    result.dependencies = {run: known.get(run, []) for run in result.facts}
+    return result
+
+
+def _final_outputs(
+    level: Sequence[RunFacts], candidates: Iterable[Consumer]
+) -> dict[str, list[str]]:
+    """Outputs of each run that no other run starting no earlier read."""
+    readers_of: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for candidate in candidates:
+        for name, _ in candidate.inputs:
+            readers_of[name].append((candidate.start_ns, candidate.id))
+    return {
+        item.id: [
+            name
+            for name in item.outputs
+            if not any(
+                start >= item.start_ns and reader != item.id
+                for start, reader in readers_of.get(name, ())
+            )
+        ]
+        for item in level
+    }
+
+
+def _candidates(
+    store: Store,
+    pointers: Sequence[str],
+    components: Sequence[str],
+    ids: Sequence[str],
+    since_ns: int,
+) -> dict[str, Consumer]:
+    """Candidate consumers by id."""
+    parameters = {
+        "pointers": list(pointers),
+        "components": list(components),
+        "ids": list(ids),
+        "since_ns": since_ns,
+    }
+    rows = store.query(_sql.load("consumers"), parameters).rows
+    return {row[0]: _dependencies.consumer(*row) for row in rows}

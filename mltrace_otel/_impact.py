@@ -1,0 +1,104 @@
+"""Impact analysis: every run and final output downstream of a pointer or a run (the blast
+radius of a bad data version or a bad run)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mltrace_otel import _downstream, _state
+from mltrace_otel._bulk import gc_paused
+from mltrace_otel._dependencies import Lineage, consumers_by_id
+from mltrace_otel._downstream import RunFacts
+from mltrace_otel._flags import pointer_known
+from mltrace_otel._models import Run
+from mltrace_otel._query import NotFoundError, fetch_runs, resolve_run_id
+
+
+@dataclass(frozen=True)
+class FinalOutput:
+    """An output of a downstream run that no run starting no earlier read."""
+
+    name: str
+    run_id: str
+
+
+@dataclass
+class Impact:
+    """What lies downstream of ``source``."""
+
+    source: str
+    kind: str
+    """``pointer`` or ``run``."""
+    runs: list[tuple[int, Run]]
+    """``(level, run)`` depth-first, earliest first; level 0 is the run itself, or every
+    run that read the pointer."""
+    final_outputs: list[FinalOutput]
+
+    @property
+    def count(self) -> int:
+        """How many final outputs are affected."""
+        return len(self.final_outputs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "kind": self.kind,
+            "affected_final_outputs": self.count,
+            "final_outputs": [vars(output) for output in self.final_outputs],
+            "runs": [{"level": level, **run.to_dict()} for level, run in self.runs],
+        }
+
+
+@gc_paused
+def impact(pointer_or_run_id: str) -> Impact:
+    """Every run and final output downstream of a pointer (any run that read it, then what
+    depends on those) or of a run (id or unique prefix)."""
+    store = _state.store()
+    lineage = Lineage(store)
+    if pointer_known(store, pointer_or_run_id):
+        kind = "pointer"
+        readers = _downstream.readers(store, pointer_or_run_id)
+        roots = list(readers.values())
+    else:
+        kind = "run"
+        try:
+            run_id = resolve_run_id(pointer_or_run_id)
+        except NotFoundError:
+            raise NotFoundError(
+                f"{pointer_or_run_id!r} is neither a pointer that a run read or wrote nor a run id"
+            ) from None
+        roots = list(consumers_by_id(store, [run_id]).values())
+    facts = _downstream.run_facts(store, [root.id for root in roots])
+    down = _downstream.walk(lineage, facts.values(), lineage.dependencies(roots))
+    runs = fetch_runs(down.facts, down.dependencies)
+    order = sorted(facts.values(), key=lambda item: (item.start_ns, item.id))
+    ordered = _depth_first(order, down.children, down.facts, runs)
+    final = [
+        FinalOutput(name, run.id) for _, run in ordered for name in down.final_outputs[run.id]
+    ]
+    return Impact(pointer_or_run_id, kind, ordered, final)
+
+
+def _depth_first(
+    roots: Sequence[RunFacts],
+    children: Mapping[str, list[str]],
+    facts: Mapping[str, RunFacts],
+    runs: Mapping[str, Run],
+) -> list[tuple[int, Run]]:
+    """Each run once, at the level where the walk (earliest consumer first) meets it first."""
+    ordered: list[tuple[int, Run]] = []
+    visited: set[str] = set()
+    stack = [(root.id, 0) for root in reversed(roots)]
+    while stack:
+        run_id, level = stack.pop()
+        if run_id in visited or run_id not in runs:
+            continue
+        visited.add(run_id)
+        ordered.append((level, runs[run_id]))
+        later_first = sorted(
+            children.get(run_id, ()), key=lambda child: (facts[child].start_ns, child), reverse=True
+        )
+        stack.extend((child, level + 1) for child in later_first)
+    return ordered
