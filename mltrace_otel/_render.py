@@ -42,12 +42,12 @@ def runs_table(runs: Sequence[Run], title: str) -> None:
     for run in runs:
         table.add_row(
             run.id,
-            run.component_name,
+            Text(run.component_name),
             _time(run),
             f"{run.duration:.3f}s",
             run.status,
-            _names(run.inputs),
-            _names(run.outputs),
+            Text(_names(run.inputs)),
+            Text(_names(run.outputs)),
         )
     console.print(table)
 
@@ -86,18 +86,20 @@ def run_details(run: Run) -> None:
 
 
 def trace_tree(output_id: str, levels: Sequence[tuple[int, Run]]) -> None:
-    root = Tree(f"[bold]{output_id}[/bold]")
+    root = Tree(Text(output_id, style="bold"))
     parents: list[Tree] = [root]
     for level, run in levels:
-        marker = " [yellow](stale)[/yellow]" if run.stale else ""
-        label = (
-            f"[{level}] [bold]{run.component_name}[/bold] {run.id}{marker}  "
-            f"start {_time(run)}  git {run.git_hash[:8] or '-'}  {run.status}\n"
+        label = Text(f"[{level}] ")
+        label.append(run.component_name, style="bold")
+        label.append(f" {run.id}")
+        if run.stale:
+            label.append(" (stale)", style="yellow")
+        label.append(
+            f"  start {_time(run)}  git {run.git_hash[:8] or '-'}  {run.status}\n"
             f"inputs: {_names(run.inputs)}\noutputs: {_names(run.outputs)}"
         )
         del parents[level + 1 :]
-        node = parents[-1].add(label)
-        parents.append(node)
+        parents.append(parents[-1].add(label))
     console.print(root)
 
 
@@ -107,7 +109,8 @@ def components_table(components: Sequence[ComponentInfo]) -> None:
         table.add_column(column, overflow="fold")
     for component in components:
         table.add_row(
-            component.name, component.owner, component.description, _names(component.tags)
+            *(Text(text) for text in (component.name, component.owner, component.description)),
+            Text(_names(component.tags)),
         )
     console.print(table)
 
@@ -117,7 +120,7 @@ def rows_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*(str(value) for value in row))
+        table.add_row(*(Text(str(value)) for value in row))
     console.print(table)
 
 

@@ -1,2 +1,2 @@
--- Newest pointer-index row: the lineage index loads rows up to here.
-SELECT toUnixTimestamp64Nano(max(LoggedAt)) AS LoggedNs FROM mltrace_io
+-- Newest logged run: the lineage index loads rows up to here.
+SELECT toUnixTimestamp64Nano(max(LoggedAt)) AS LoggedNs FROM mltrace_runs

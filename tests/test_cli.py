@@ -207,3 +207,18 @@ def test_version_and_help(run_cli) -> None:
     helped = run_cli("--help", check=True).stdout
     for command in ("recent", "history", "inspect", "trace", "components", "tags", "sql"):
         assert command in helped
+
+
+def test_brackets_in_names_are_printed_verbatim(home: Path, run_cli) -> None:
+    """Component and pointer names are user text, never rich markup."""
+    run = mltrace.ComponentRun("stage[bold]x[/bold]")
+    run.set_start_timestamp()
+    run.add_input("in[red].csv")
+    run.add_output("[JIRA-12] out.csv")
+    run.set_end_timestamp()
+    mltrace.log_component_run(run)
+    mltrace.flush()
+    shown = run_cli("trace", "[JIRA-12] out.csv")
+    assert shown.returncode == 0, shown.stderr
+    for text in ("stage[bold]x[/bold]", "in[red].csv", "[JIRA-12] out.csv"):
+        assert text in shown.stdout

@@ -206,6 +206,19 @@ def test_set_upstream_depends_on_latest_run_started_no_later(home: Path, links: 
     assert sorted(traced[1:]) == [(1, "side"), (1, "up")]
 
 
+def test_upstream_chain_without_pointers_traces_the_same_every_time(
+    home: Path, links: bool
+) -> None:
+    """Runs whose only dependencies are set_upstream (no pointers) stay linked on every
+    walk, including the walks an in-memory lineage index answers."""
+    a = log("a", 1, 2, links=links)
+    b = log("b", 3, 4, upstream=["a"], links=links)
+    c = log("c", 5, 6, outputs=["out"], upstream=["b"], links=links)
+    for _ in range(3):
+        levels = mltrace.trace("out")
+        assert [(level, run.id) for level, run in levels] == [(0, c), (1, b), (2, a)]
+
+
 def test_set_upstream_accepts_a_single_name(home: Path) -> None:
     up = log("up", 1, 2)
     run = mltrace.ComponentRun("down")

@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS mltrace_runs (
     Attributes Map(LowCardinality(String), String),
     EventTimestamps Array(DateTime64(9, 'UTC')),
     EventNames Array(LowCardinality(String)),
-    EventAttributes Array(Map(LowCardinality(String), String))
+    EventAttributes Array(Map(LowCardinality(String), String)),
+    LoggedAt DateTime64(9, 'UTC')
 ) ENGINE = MergeTree
 ORDER BY SpanId
 SETTINGS index_granularity = 256, min_bytes_for_wide_part = 1000000000000, min_rows_for_wide_part = 1000000000000

@@ -22,7 +22,8 @@ SELECT
     SpanAttributes AS Attributes,
     `Events.Timestamp` AS EventTimestamps,
     `Events.Name` AS EventNames,
-    `Events.Attributes` AS EventAttributes
+    `Events.Attributes` AS EventAttributes,
+    now64(9) AS LoggedAt
 FROM otel_traces
 WHERE SpanAttributes['{{COMPONENT_NAME}}'] != ''
   AND SpanAttributes['{{COMPONENT_DEFINITION}}'] != 'true'

@@ -8,7 +8,7 @@ SELECT
     Component,
     StartTime,
     EndTime,
-    now64(9) AS LoggedAt,
+    LoggedAt,
     Inputs AS RunInputs,
     InputVersions AS RunInputVersions,
     Upstream AS RunUpstream,
