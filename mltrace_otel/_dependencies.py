@@ -16,10 +16,14 @@ import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mltrace_otel import _sql
-from mltrace_otel._lineage_index import LineageIndex, pointer_key, run_id, run_key
+from mltrace_otel._keys import pointer_key, run_id, run_key
 from mltrace_otel.store import Store
+
+if TYPE_CHECKING:
+    from mltrace_otel._lineage_index import LineageIndex
 
 LATEST_NS = (2**63) - 1
 """A start time later than any run (the pseudo-consumer of a trace's output id)."""
@@ -273,6 +277,8 @@ def lineage_index(store: Store) -> LineageIndex | None:
     if state.index is None:
         if INDEX_MODE != "on" and state.walks < 2:
             return None
+        from mltrace_otel._lineage_index import LineageIndex  # numpy: off the import path
+
         state.index = LineageIndex()
     if state.index.generation != generation:
         state.index.refresh(store, generation)

@@ -12,7 +12,6 @@ SQL computes), run ids by their 64-bit span id.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,19 +20,6 @@ from mltrace_otel import _sql
 from mltrace_otel.store import Store
 
 _MERGE_SEGMENTS = 4
-
-
-def pointer_key(name: str) -> int:
-    """The 64-bit key of a pointer name or version ('' has key 0 as a version)."""
-    return int.from_bytes(hashlib.md5(name.encode()).digest()[:8], "little")
-
-
-def run_key(run_id: str) -> int:
-    return int(run_id, 16)
-
-
-def run_id(key: int) -> str:
-    return format(key, "016x")
 
 
 @dataclass
