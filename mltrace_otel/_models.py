@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +22,12 @@ class Pointer:
 
 @dataclass
 class Run:
-    """One component run, as the store knows it."""
+    """One component run, as the store knows it.
+
+    ``stale`` and ``notes`` (which include notes added after logging) are loaded on first
+    access, for every run of the same query result at once (one store query each), so
+    callers that never read them never pay for them.
+    """
 
     id: str
     component_name: str
@@ -36,13 +42,37 @@ class Run:
     git_hash: str = ""
     git_tags: list[str] = field(default_factory=list)
     code_snapshot: str = ""
-    notes: str = ""
     staleness_threshold: int = 0
     dependencies: list[str] = field(default_factory=list)
-    stale: list[str] = field(default_factory=list)
     test_results: list[dict[str, Any]] = field(default_factory=list)
     trigger_results: list[dict[str, Any]] = field(default_factory=list)
     attributes: dict[str, str] = field(default_factory=dict, repr=False)
+    _notes: str = field(default="", repr=False)
+    _stale: list[str] = field(default_factory=list, repr=False)
+    _load_details: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+
+    def _details(self) -> Run:
+        if self._load_details is not None:
+            self._load_details()
+        return self
+
+    @property
+    def notes(self) -> str:
+        """Notes logged with the run, then every note added later, one per line."""
+        return self._details()._notes
+
+    @notes.setter
+    def notes(self, value: str) -> None:
+        self._notes = value
+
+    @property
+    def stale(self) -> list[str]:
+        """Staleness messages (SPEC 3.4), computed when first read."""
+        return self._details()._stale
+
+    @stale.setter
+    def stale(self, value: list[str]) -> None:
+        self._stale = value
 
     @property
     def inputs(self) -> list[str]:
@@ -65,8 +95,15 @@ class Run:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (timestamps as ISO 8601 strings)."""
-        data = asdict(self)
-        data.pop("attributes")
+        data = {
+            item.name: getattr(self, item.name)
+            for item in fields(self)
+            if not item.name.startswith("_") and item.name != "attributes"
+        }
+        data["input_pointers"] = [asdict(pointer) for pointer in self.input_pointers]
+        data["output_pointers"] = [asdict(pointer) for pointer in self.output_pointers]
+        data["notes"] = self.notes
+        data["stale"] = list(self.stale)
         data["inputs"] = self.inputs
         data["outputs"] = self.outputs
         data["start_timestamp"] = self.start_timestamp.isoformat()
@@ -105,7 +142,7 @@ def run_from_row(row: dict[str, Any]) -> Run:
         git_hash=attributes.get(semconv.VCS_REF_HEAD_REVISION, ""),
         git_tags=_string_array(attributes.get(semconv.RUN_GIT_TAGS, "")),
         code_snapshot=attributes.get(semconv.RUN_CODE_SNAPSHOT, ""),
-        notes=attributes.get(semconv.RUN_NOTES, ""),
+        _notes=attributes.get(semconv.RUN_NOTES, ""),
         staleness_threshold=int(attributes.get(semconv.RUN_STALENESS_THRESHOLD) or 0),
         test_results=_event_results(row, semconv.EVENT_TEST),
         trigger_results=_event_results(row, semconv.EVENT_TRIGGER),

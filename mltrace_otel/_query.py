@@ -71,8 +71,16 @@ def fetch_runs(ids: Iterable[str], edges: Mapping[str, list[str]] | None = None)
     runs = {row["SpanId"]: run_from_row(row) for row in rows}
     for run_id, run in runs.items():
         run.dependencies = list(edges.get(run_id, []))
-    _staleness.attach(store, runs.values())
-    _notes.attach(store, runs.values())
+    batch = list(runs.values())
+
+    def load_details() -> None:
+        for run in batch:
+            run._load_details = None
+        _staleness.attach(store, batch)
+        _notes.attach(store, batch)
+
+    for run in batch:
+        run._load_details = load_details
     return runs
 
 

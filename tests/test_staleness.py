@@ -10,7 +10,7 @@ from _explicit_runs import T0, log_run
 from _support import insert_span
 
 import mltrace_otel as mltrace
-from mltrace_otel import semconv
+from mltrace_otel import _state, semconv
 
 DAY = 24 * 60 * 60
 
@@ -117,3 +117,17 @@ def test_a_run_is_not_fresher_than_its_own_dependency(home: Path) -> None:
     second = log_run("train", 1, ["model.pkl"], ["model.pkl"])
     third = log_run("train", 2, ["model.pkl"], ["model.pkl"])
     assert stale_of(second) == [] and stale_of(third) == []
+
+
+def test_staleness_and_notes_load_on_first_read_for_the_whole_result(home: Path) -> None:
+    """trace returns runs whose stale/notes are read lazily, in one batch, even after the
+    store was closed in between (the next read reopens it)."""
+    ingest = log_run("ingest", 0, [], ["raw.csv"])
+    train = log_run("train", 40, ["raw.csv"], ["model.pkl"])
+    mltrace.add_notes_to_component_run(ingest, "raw dump from the CRM")
+    levels = mltrace.trace("model.pkl")
+    _state.store().close()
+    by_id = {run.id: run for _, run in levels}
+    assert by_id[train].stale == [f"ingest (ID {ingest}) was run 40 days ago."]
+    assert by_id[ingest].notes.endswith("raw dump from the CRM")
+    assert by_id[train].to_dict()["stale"] == by_id[train].stale
