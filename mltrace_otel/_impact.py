@@ -3,17 +3,16 @@ radius of a bad data version or a bad run)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from mltrace_otel import _downstream, _state
 from mltrace_otel._bulk import gc_paused
 from mltrace_otel._dependencies import Lineage, consumers_by_id
-from mltrace_otel._downstream import RunFacts
 from mltrace_otel._flags import pointer_known
 from mltrace_otel._models import Run
 from mltrace_otel._query import NotFoundError, fetch_runs, resolve_run_id
+from mltrace_otel._walk import depth_first
 
 
 @dataclass(frozen=True)
@@ -73,32 +72,11 @@ def impact(pointer_or_run_id: str) -> Impact:
     facts = _downstream.run_facts(store, [root.id for root in roots])
     down = _downstream.walk(lineage, facts.values(), lineage.dependencies(roots))
     runs = fetch_runs(down.facts, down.dependencies)
-    order = sorted(facts.values(), key=lambda item: (item.start_ns, item.id))
-    ordered = _depth_first(order, down.children, down.facts, runs)
+    order = [item.id for item in sorted(facts.values(), key=lambda item: (item.start_ns, item.id))]
+    ordered = depth_first(
+        order, down.children, runs, key=lambda child: (down.facts[child].start_ns, child)
+    )
     final = [
         FinalOutput(name, run.id) for _, run in ordered for name in down.final_outputs[run.id]
     ]
     return Impact(pointer_or_run_id, kind, ordered, final)
-
-
-def _depth_first(
-    roots: Sequence[RunFacts],
-    children: Mapping[str, list[str]],
-    facts: Mapping[str, RunFacts],
-    runs: Mapping[str, Run],
-) -> list[tuple[int, Run]]:
-    """Each run once, at the level where the walk (earliest consumer first) meets it first."""
-    ordered: list[tuple[int, Run]] = []
-    visited: set[str] = set()
-    stack = [(root.id, 0) for root in reversed(roots)]
-    while stack:
-        run_id, level = stack.pop()
-        if run_id in visited or run_id not in runs:
-            continue
-        visited.add(run_id)
-        ordered.append((level, runs[run_id]))
-        later_first = sorted(
-            children.get(run_id, ()), key=lambda child: (facts[child].start_ns, child), reverse=True
-        )
-        stack.extend((child, level + 1) for child in later_first)
-    return ordered

@@ -9,6 +9,7 @@ from typing import Any
 
 from mltrace_otel import _dependencies, _notes, _sql, _staleness, _state
 from mltrace_otel._models import ComponentInfo, Run, run_from_row
+from mltrace_otel._walk import depth_first
 from mltrace_otel.store import Store
 
 MIN_PREFIX = 6
@@ -136,30 +137,12 @@ def backtrace(output_id: str) -> list[tuple[int, Run]]:
         raise NotFoundError(f"no run produced output {output_id!r}")
     edges = lineage.upstream_closure([root])
     runs = fetch_runs(edges, edges)
-    return _depth_first(root, edges, runs)
+    return depth_first(
+        [root], edges, runs, key=lambda child: (runs[child].start_timestamp, child), descending=True
+    )
 
 
 trace = backtrace
-
-
-def _depth_first(
-    root: str, edges: Mapping[str, list[str]], runs: Mapping[str, Run]
-) -> list[tuple[int, Run]]:
-    ordered: list[tuple[int, Run]] = []
-    visited: set[str] = set()
-    stack = [(root, 0)]
-    while stack:
-        run_id, level = stack.pop()
-        if run_id in visited or run_id not in runs:
-            continue
-        visited.add(run_id)
-        ordered.append((level, runs[run_id]))
-        children = sorted(
-            (child for child in edges.get(run_id, []) if child in runs),
-            key=lambda child: (runs[child].start_timestamp, child),
-        )
-        stack.extend((child, level + 1) for child in children)
-    return ordered
 
 
 # -- components ----------------------------------------------------------------------------

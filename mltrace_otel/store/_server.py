@@ -5,8 +5,9 @@ Queries are the same SQL as the embedded store; parameters are bound server-side
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -57,38 +58,37 @@ class ServerStore(Store):
         return self._connection
 
     def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Result:
-        try:
+        with _as_store_error():
             result = self._conn.query(sql, parameters=dict(parameters or {}))
-        except StoreError:
-            raise
-        except Exception as error:
-            raise StoreError(str(error).strip().splitlines()[0]) from error
         rows = [[_utc(value) for value in row] for row in result.result_rows]
         return Result(list(result.column_names), rows)
 
     def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> None:
-        try:
+        with _as_store_error():
             self._conn.command(sql, parameters=dict(parameters or {}))
-        except StoreError:
-            raise
-        except Exception as error:
-            raise StoreError(str(error).strip().splitlines()[0]) from error
 
     def columns(
         self, sql: str, parameters: Mapping[str, Any] | None = None
     ) -> dict[str, np.ndarray]:
-        try:
+        with _as_store_error():
             table = self._conn.query_arrow(sql, parameters=dict(parameters or {}))
-        except StoreError:
-            raise
-        except Exception as error:
-            raise StoreError(str(error).strip().splitlines()[0]) from error
         return {name: table.column(name).to_numpy() for name in table.column_names}
 
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+@contextlib.contextmanager
+def _as_store_error() -> Iterator[None]:
+    """Driver and server errors become a one-line StoreError."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except Exception as error:
+        raise StoreError(str(error).strip().splitlines()[0]) from error
 
 
 def _utc(value: Any) -> Any:

@@ -1,0 +1,35 @@
+"""Ordering a lineage graph for display: depth-first, each run once, with its level."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from mltrace_otel._models import Run
+
+
+def depth_first(
+    roots: Sequence[str],
+    children: Mapping[str, Sequence[str]],
+    runs: Mapping[str, Run],
+    key: Callable[[str], Any],
+    descending: bool = False,
+) -> list[tuple[int, Run]]:
+    """``(level, run)`` pairs: each run once, at the level where a depth-first walk from
+    ``roots`` meets it first, visiting children in ``key`` order."""
+    ordered: list[tuple[int, Run]] = []
+    visited: set[str] = set()
+    stack = [(root, 0) for root in reversed(roots)]
+    while stack:
+        run_id, level = stack.pop()
+        if run_id in visited or run_id not in runs:
+            continue
+        visited.add(run_id)
+        ordered.append((level, runs[run_id]))
+        following = sorted(
+            (child for child in children.get(run_id, ()) if child in runs),
+            key=key,
+            reverse=not descending,
+        )
+        stack.extend((child, level + 1) for child in following)
+    return ordered
