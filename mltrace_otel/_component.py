@@ -249,7 +249,7 @@ class _RunRecorder:
     def _auto_log(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], captured: dict[str, Any]
     ) -> tuple[list[IOPointer], list[IOPointer]]:
-        arguments = _bind_arguments(self.function, args, kwargs)
+        arguments = _testing.arguments(self.function, args, kwargs)
         save_dir = _state.settings().save_dir
         inputs = [
             pointer
@@ -289,16 +289,6 @@ def _call_capturing_locals(
         return function(*args, **kwargs)
     finally:
         sys.setprofile(previous)
-
-
-def _bind_arguments(
-    function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> dict[str, Any]:
-    try:
-        bound = inspect.signature(function).bind_partial(*args, **kwargs)
-    except (TypeError, ValueError):
-        return dict(kwargs)
-    return dict(bound.arguments)
 
 
 def _worth_logging(name: str, value: Any) -> bool:
