@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mltrace_otel import _sql
 from mltrace_otel.store import Store
+from mltrace_otel.store import sql as _sql
 
 ROOT = "root.csv"
 """The input every run of the DAG depends on."""

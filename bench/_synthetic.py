@@ -7,8 +7,8 @@ them, so the materialized views index them like any other run.
 
 from __future__ import annotations
 
-from mltrace_otel import _sql
 from mltrace_otel.store import Store
+from mltrace_otel.store import sql as _sql
 
 _INSERT = """
 INSERT INTO otel_traces (Timestamp, TraceId, SpanId, SpanName, SpanKind, ServiceName,

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _table import markdown_table
 
 import mltrace_otel as mltrace
-from mltrace_otel import _state
+from mltrace_otel import state
 
 
 def log_runs(runs: int) -> None:
@@ -42,7 +42,7 @@ def main() -> None:
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="mltrace-bench-"))
     mltrace.configure(home=home)
-    store = _state.store()
+    store = state.store()
     store.query("SELECT 1")  # open the store and create the schema, untimed
     log_runs(args.runs)
     files = len(list((home / "spool").glob("*.arrow")))

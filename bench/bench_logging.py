@@ -25,9 +25,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import Link
 
 import mltrace_otel as mltrace
-from mltrace_otel import _state, semconv
-from mltrace_otel._spool import SpoolSpanExporter
-from mltrace_otel._tracing import MltraceSpanProcessor
+from mltrace_otel import semconv, state
+from mltrace_otel.sdk.spool import SpoolSpanExporter
+from mltrace_otel.sdk.tracing import MltraceSpanProcessor
 
 
 def _per_call(body: Callable[[], None], runs: int, flush: Callable[[], object]) -> float:
@@ -58,8 +58,8 @@ def main() -> None:
         predictions = "predictions.csv"  # noqa: F841
 
     decorated()  # warm caches (git hash, code snapshot)
-    _state.flush()
-    producer = _state.tracing().tracer.start_span("producer")
+    state.flush()
+    producer = state.tracing().tracer.start_span("producer")
     producer.end()
     link = Link(producer.get_span_context(), {semconv.LINK_POINTER: "features.parquet"})
 
@@ -90,7 +90,7 @@ def main() -> None:
         ("bare function call", noop, lambda: None),
         ("bare OpenTelemetry span (same attributes, 1 link, same export path)", bare_span,
          bare_processor.force_flush),
-        ("mltrace @run no-op (2 inputs, 1 output)", decorated, _state.flush),
+        ("mltrace @run no-op (2 inputs, 1 output)", decorated, state.flush),
     ]
     results = {}
     for name, body, flush in variants:

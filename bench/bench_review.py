@@ -27,7 +27,8 @@ from _synthetic import DEPTH, chain_output, fill
 from _table import markdown_table
 
 import mltrace_otel as mltrace
-from mltrace_otel import _dependencies, _state
+from mltrace_otel import state
+from mltrace_otel.lineage import dependencies
 
 
 def timed(call: Callable[[], Any], samples: int) -> tuple[float, Any]:
@@ -48,7 +49,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=3)
     args = parser.parse_args()
     mltrace.configure(home=Path(tempfile.mkdtemp(prefix="mltrace-bench-review-")))
-    store = _state.store()
+    store = state.store()
     fill(store, args.runs)
     downstream = fill_fanout(store)
     for chain in random.Random(7).sample(range(args.runs // DEPTH), args.flagged):
@@ -68,7 +69,7 @@ def main() -> None:
     rows.append((f"impact({ROOT!r}): {len(result.runs):,} runs", seconds, 1.0))
 
     print(f"{stored:,} stored runs, {args.flagged:,} flagged outputs, lineage index "
-          f"{_dependencies.INDEX_MODE!r}; warm median of {args.samples}\n")
+          f"{dependencies.INDEX_MODE!r}; warm median of {args.samples}\n")
     print(markdown_table(
         ["operation", "warm s", "target s", "met"],
         [(name, f"{value:.2f}", f"{target:.0f}", "yes" if value <= target else "no")

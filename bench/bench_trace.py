@@ -24,7 +24,7 @@ from _synthetic import DEPTH, chain_output, fill
 from _table import markdown_table, percentile
 
 import mltrace_otel as mltrace
-from mltrace_otel import _state
+from mltrace_otel import state
 
 
 def warm_latencies(chains: int, samples: int, read_stale: bool) -> list[float]:
@@ -67,7 +67,7 @@ def main() -> None:
     stored = 0
     rows = []
     for size in sorted(args.sizes):
-        store = _state.store()
+        store = state.store()
         fill(store, size - stored, offset=stored)
         stored = size
         warm = warm_latencies(size // DEPTH, args.samples, read_stale=False)

@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import os
 
-from mltrace_otel import _state
-from mltrace_otel._component import Component, register
-from mltrace_otel._config import ConfigurationError, Settings
-from mltrace_otel._definitions import create_component, tag_component
-from mltrace_otel._flags import flag_output_id, unflag_all, unflag_output_id
-from mltrace_otel._git import get_git_hash, get_git_tags
-from mltrace_otel._helpers import create_random_ids, load, save
-from mltrace_otel._impact import FinalOutput, Impact, impact
-from mltrace_otel._models import ComponentInfo, Pointer, Run
-from mltrace_otel._notes import add_notes_to_component_run
-from mltrace_otel._pointers import IOPointer, PointerType
-from mltrace_otel._query import (
+from mltrace_otel import state
+from mltrace_otel._version import __version__
+from mltrace_otel.config import ConfigurationError, Settings
+from mltrace_otel.query.flags import flag_output_id, unflag_all, unflag_output_id
+from mltrace_otel.query.impact import FinalOutput, Impact, impact
+from mltrace_otel.query.models import ComponentInfo, Pointer, Run
+from mltrace_otel.query.review import Review, Suspect, review, review_flagged_outputs
+from mltrace_otel.query.runs import (
     NotFoundError,
+    add_notes_to_component_run,
     backtrace,
     get_component_information,
     get_component_run_information,
@@ -29,15 +26,18 @@ from mltrace_otel._query import (
     get_components_with_tag,
     get_history,
     get_recent_run_ids,
+    get_stale_runs,
     get_tags,
     query,
     trace,
 )
-from mltrace_otel._review import Review, Suspect, review, review_flagged_outputs
-from mltrace_otel._run import ComponentRun, log_component_run
-from mltrace_otel._staleness import get_stale_runs
-from mltrace_otel._testing import DataTestError, Test
-from mltrace_otel._version import __version__
+from mltrace_otel.sdk.component import Component, register
+from mltrace_otel.sdk.datatests import DataTestError, Test
+from mltrace_otel.sdk.definitions import create_component, tag_component
+from mltrace_otel.sdk.git import get_git_hash, get_git_tags
+from mltrace_otel.sdk.helpers import create_random_ids, load, save
+from mltrace_otel.sdk.pointers import IOPointer, PointerType
+from mltrace_otel.sdk.run import ComponentRun, log_component_run
 from mltrace_otel.store import StoreError
 
 
@@ -50,7 +50,7 @@ def configure(
     """Choose where runs go and where queries read: ``local`` (embedded chDB under
     ``home``), ``clickhouse`` (a server at ``url``) or ``otlp`` (an OTLP Collector; queries
     read ``url``). Unset arguments come from the environment, then defaults."""
-    return _state.configure(backend=backend, home=home, url=url, service_name=service_name)
+    return state.configure(backend=backend, home=home, url=url, service_name=service_name)
 
 
 def set_address(address: str) -> Settings:
@@ -73,12 +73,12 @@ def set_db_uri(uri: str) -> Settings:
 
 def flush() -> bool:
     """Export every finished run now (they are also exported at exit)."""
-    return _state.flush()
+    return state.flush()
 
 
 def init_db() -> None:
     """Create ``otel_traces`` and mltrace's tables and views in the configured store."""
-    _state.store().init_db()
+    state.store().init_db()
 
 
 __all__ = [

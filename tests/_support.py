@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 import mltrace_otel as mltrace
-from mltrace_otel import _state, semconv
+from mltrace_otel import semconv, state
 
 PROCESS_TIMEOUT = 120
 CLI_TIMEOUT = 120
@@ -21,8 +21,8 @@ CLI_TIMEOUT = 120
 def release_store() -> None:
     """Close this process's chDB store so a subprocess can open the same home at once."""
     mltrace.flush()
-    if _state._store is not None:
-        _state._store.close()  # the local store reopens (and relocks) on the next query
+    if state._store is not None:
+        state._store.close()  # the local store reopens (and relocks) on the next query
 
 
 def subprocess_env(home: Path, **extra: str) -> dict[str, str]:
@@ -104,7 +104,7 @@ def insert_span(
         **(extra_attributes or {}),
     }
     duration = int((end - start).total_seconds() * 1_000_000_000)
-    _state.store().command(
+    state.store().command(
         "INSERT INTO otel_traces (Timestamp, TraceId, SpanId, SpanName, SpanKind, ServiceName,"
         " ResourceAttributes, ScopeName, ScopeVersion, SpanAttributes, Duration, StatusCode)"
         " VALUES ({ts:DateTime64(9, 'UTC')}, {trace:String}, {span:String}, {name:String},"

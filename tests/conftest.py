@@ -11,7 +11,7 @@ import pytest
 from _support import CLI_TIMEOUT, release_store, subprocess_env
 
 import mltrace_otel as mltrace
-from mltrace_otel import _state
+from mltrace_otel import state
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     # Switching configuration flushes and closes this test's tracing pipeline and chDB store.
     parked = tmp_path / "parked_home"
     parked.mkdir(exist_ok=True)
-    _state.configure(backend="local", home=parked)
+    state.configure(backend="local", home=parked)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import random
 
 from clickhouse_connect.driver.binding import format_bind_value
 
-from mltrace_otel.store._values import bind_value
+from mltrace_otel.store.values import bind_value
 
 ALPHABET = "ab\\'`\t\n\r\"{}[]%é😀,; 0"
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from mltrace_otel import _demo
+from mltrace_otel.cli import demo as _demo
 
 STAGES = ["predict", "train", "featurize", "clean", "ingest"]
 """The trace of a prediction: component at each level, from level 0."""

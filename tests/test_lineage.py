@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import mltrace_otel as mltrace
-from mltrace_otel import _dependencies, _state
+from mltrace_otel import state as _state
+from mltrace_otel.lineage import dependencies as _dependencies
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=timezone.utc)
 

@@ -10,7 +10,7 @@ from _explicit_runs import T0, log_run
 from _support import insert_span
 
 import mltrace_otel as mltrace
-from mltrace_otel import _state, semconv
+from mltrace_otel import semconv, state
 
 DAY = 24 * 60 * 60
 
@@ -126,7 +126,7 @@ def test_staleness_and_notes_load_on_first_read_for_the_whole_result(home: Path)
     train = log_run("train", 40, ["raw.csv"], ["model.pkl"])
     mltrace.add_notes_to_component_run(ingest, "raw dump from the CRM")
     levels = mltrace.trace("model.pkl")
-    _state.store().close()
+    state.store().close()
     by_id = {run.id: run for _, run in levels}
     assert by_id[train].stale == [f"ingest (ID {ingest}) was run 40 days ago."]
     assert by_id[ingest].notes.endswith("raw dump from the CRM")

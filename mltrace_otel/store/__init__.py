@@ -3,17 +3,17 @@ same SQL from ``queries/`` behind one small interface."""
 
 from __future__ import annotations
 
-from mltrace_otel._config import Settings
-from mltrace_otel.store._base import Result, Store, StoreError
+from mltrace_otel.config import Settings
+from mltrace_otel.store.base import Result, Store, StoreError
 
 
 def open_store(settings: Settings) -> Store:
     """The store for the configured backend."""
     if settings.backend == "local":
-        from mltrace_otel.store._local import LocalStore
+        from mltrace_otel.store.local import LocalStore
 
         return LocalStore(settings)
-    from mltrace_otel.store._server import ServerStore
+    from mltrace_otel.store.server import ServerStore
 
     return ServerStore(settings)
 

@@ -16,8 +16,10 @@ from typing import Any
 import click
 
 import mltrace_otel as mltrace
-from mltrace_otel import _render, _review, _state
-from mltrace_otel._query import fetch_runs
+from mltrace_otel import state
+from mltrace_otel.cli import render
+from mltrace_otel.query import review as _review
+from mltrace_otel.query.runs import fetch_runs
 
 F = Callable[..., Any]
 
@@ -79,7 +81,7 @@ def recent(limit: int, as_json: bool) -> None:
     if as_json:
         _print_json([run.to_dict() for run in ordered])
     else:
-        _render.runs_table(ordered, title="Recent runs")
+        render.runs_table(ordered, title="Recent runs")
 
 
 @main.command()
@@ -93,7 +95,7 @@ def history(name: str, limit: int, as_json: bool) -> None:
     if as_json:
         _print_json([run.to_dict() for run in runs])
     else:
-        _render.runs_table(runs, title=f"History of {name}")
+        render.runs_table(runs, title=f"History of {name}")
 
 
 @main.command()
@@ -106,7 +108,7 @@ def inspect(run_id: str, as_json: bool) -> None:
     if as_json:
         _print_json(run.to_dict())
     else:
-        _render.run_details(run)
+        render.run_details(run)
 
 
 @main.command()
@@ -119,7 +121,7 @@ def trace(output_id: str, as_json: bool) -> None:
     if as_json:
         _print_json([{"level": level, **run.to_dict()} for level, run in levels])
     else:
-        _render.trace_tree(output_id, levels)
+        render.trace_tree(output_id, levels)
 
 
 @main.command()
@@ -133,7 +135,7 @@ def components(owner: str, tag: str, as_json: bool) -> None:
     if as_json:
         _print_json([component.to_dict() for component in found])
     else:
-        _render.components_table(found)
+        render.components_table(found)
 
 
 @main.command()
@@ -155,13 +157,13 @@ def tags(as_json: bool) -> None:
 @_store_options
 def sql(sql: str, as_json: bool) -> None:
     """Run SQL on the configured store (after ingesting pending spans)."""
-    store = _state.store()
+    store = state.store()
     result = store.query(sql)
     store.touch()  # the SQL may have written
     if as_json:
         _print_json(result.dicts())
     else:
-        _render.rows_table(result.columns, result.rows)
+        render.rows_table(result.columns, result.rows)
 
 
 @main.command()
@@ -205,7 +207,7 @@ def review(limit: int, sort: str, as_json: bool) -> None:
     elif not result.flagged_outputs:
         click.echo("no flagged outputs: flag some with `mltrace flag OUTPUT_ID`")
     else:
-        _render.review_table(result)
+        render.review_table(result)
 
 
 @main.command()
@@ -218,7 +220,7 @@ def impact(pointer_or_run_id: str, as_json: bool) -> None:
     if as_json:
         _print_json(result.to_dict())
     else:
-        _render.impact_tree(result)
+        render.impact_tree(result)
 
 
 @main.command()
@@ -233,7 +235,7 @@ def stale(component: str | None, as_json: bool) -> None:
     elif not runs:
         click.echo("no stale runs")
     else:
-        _render.stale_table(runs)
+        render.stale_table(runs)
 
 
 @main.command()
@@ -257,13 +259,9 @@ def init_db() -> None:
 @click.option("--home", default=None, help="Demo store folder (default: a new temp folder).")
 def demo(home: str | None) -> None:
     """Run the example pipeline in separate processes and trace its last prediction."""
-    from mltrace_otel import _demo
+    from mltrace_otel.cli import demo as _demo
 
     try:
         sys.exit(_demo.run(home))
     except (RuntimeError, OSError) as error:
         raise click.ClickException(str(error)) from None
-
-
-if __name__ == "__main__":
-    main()

@@ -13,9 +13,10 @@ from typing import Any, TypeVar, overload
 
 from opentelemetry import trace
 
-from mltrace_otel import _state, _testing
-from mltrace_otel._pointers import IOPointer, pointers_from_value, unique
-from mltrace_otel._run import DEFAULT_STALENESS_THRESHOLD, ComponentRun, emit
+from mltrace_otel import state
+from mltrace_otel.sdk import datatests
+from mltrace_otel.sdk.pointers import IOPointer, pointers_from_value, unique
+from mltrace_otel.sdk.run import DEFAULT_STALENESS_THRESHOLD, ComponentRun, emit
 
 logger = logging.getLogger("mltrace_otel")
 
@@ -157,12 +158,12 @@ class _RunRecorder:
         run, span, token = self._begin()
         captured: dict[str, Any] = {}
         try:
-            _testing.before(self.component, self.function, args, kwargs, run)
+            datatests.before(self.component, self.function, args, kwargs, run)
             if self.needs_locals() and self.code is not None:
                 result = _call_capturing_locals(self.function, self.code, args, kwargs, captured)
             else:
                 result = self.function(*args, **kwargs)
-            _testing.after(self.component, self.function, captured, run)
+            datatests.after(self.component, self.function, captured, run)
         except BaseException as error:
             self._finish(run, span, token, args, kwargs, captured, error)
             raise
@@ -184,7 +185,7 @@ class _RunRecorder:
             run.staleness_threshold = self.staleness_threshold
             run.code_function = self.qualname
             run.code_file = self.file
-            span = _state.tracing().tracer.start_span(component.name, start_time=run.start_ns)
+            span = state.tracing().tracer.start_span(component.name, start_time=run.start_ns)
             span_token = trace.context_api.attach(trace.set_span_in_context(span))
             run_token = current_run.set(run)
             return run, (span, span_token), run_token
@@ -236,7 +237,7 @@ class _RunRecorder:
         self, names: list[str], captured: dict[str, Any], argument: str
     ) -> list[IOPointer]:
         pointers: list[IOPointer] = []
-        save_dir = _state.settings().save_dir
+        save_dir = state.settings().save_dir
         for name in names:
             if name not in captured:
                 raise ValueError(
@@ -249,8 +250,8 @@ class _RunRecorder:
     def _auto_log(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], captured: dict[str, Any]
     ) -> tuple[list[IOPointer], list[IOPointer]]:
-        arguments = _testing.arguments(self.function, args, kwargs)
-        save_dir = _state.settings().save_dir
+        arguments = datatests.arguments(self.function, args, kwargs)
+        save_dir = state.settings().save_dir
         inputs = [
             pointer
             for name, value in arguments.items()

@@ -23,12 +23,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mltrace_otel import _downstream, _state
-from mltrace_otel._bulk import gc_paused
-from mltrace_otel._dependencies import Lineage
-from mltrace_otel._flags import flagged_output_ids
-from mltrace_otel._models import Run
-from mltrace_otel._query import fetch_runs
+from mltrace_otel import state
+from mltrace_otel.lineage import downstream as _downstream
+from mltrace_otel.lineage.dependencies import Lineage
+from mltrace_otel.query.flags import flagged_output_ids
+from mltrace_otel.query.models import Run
+from mltrace_otel.query.runs import fetch_runs
+from mltrace_otel.store.bulk import gc_paused
 
 SORTS = ("score", "coverage")
 """Orders of ``review``: by suspiciousness score or by coverage."""
@@ -89,7 +90,7 @@ def review(limit: int | None = None, sort: str = "score") -> Review:
 
 @gc_paused
 def _review(limit: int | None, sort: str, scored: bool) -> Review:
-    store = _state.store()
+    store = state.store()
     flagged = flagged_output_ids(store)
     lineage = Lineage(store)
     roots = lineage.latest_producers(flagged)

@@ -11,11 +11,11 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from mltrace_otel._models import ComponentInfo, Run
+from mltrace_otel.query.models import ComponentInfo, Run
 
 if TYPE_CHECKING:
-    from mltrace_otel._impact import Impact
-    from mltrace_otel._review import Review
+    from mltrace_otel.query.impact import Impact
+    from mltrace_otel.query.review import Review
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 _MAX_LISTED = 6

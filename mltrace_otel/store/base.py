@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mltrace_otel._sql import schema_statements
+from mltrace_otel.store.sql import schema_statements
 
 if TYPE_CHECKING:
     import numpy as np

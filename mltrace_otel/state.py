@@ -7,10 +7,10 @@ import os
 import threading
 from typing import TYPE_CHECKING
 
-from mltrace_otel import _config
-from mltrace_otel._config import Settings
-from mltrace_otel._link_registry import registry
-from mltrace_otel._tracing import Tracing
+from mltrace_otel import config
+from mltrace_otel.config import Settings
+from mltrace_otel.sdk.links import registry
+from mltrace_otel.sdk.tracing import Tracing
 
 if TYPE_CHECKING:
     from mltrace_otel.store import Store
@@ -27,7 +27,7 @@ def settings() -> Settings:
     if _settings is None:
         with _lock:
             if _settings is None:
-                _settings = _config.resolve()
+                _settings = config.resolve()
     return _settings
 
 
@@ -72,7 +72,7 @@ def configure(
 ) -> Settings:
     """Switch configuration: flush and close what the previous one opened."""
     global _settings, _tracing, _store
-    new = _config.resolve(backend=backend, home=home, url=url, service_name=service_name)
+    new = config.resolve(backend=backend, home=home, url=url, service_name=service_name)
     with _lock:
         if _tracing is not None:
             _tracing.shutdown()

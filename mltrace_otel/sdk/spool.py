@@ -90,7 +90,7 @@ class SpoolSpanExporter(SpanExporter):
         if not spans:
             return SpanExportResult.SUCCESS
         try:
-            from mltrace_otel._rows import encode_arrow  # pyarrow: off the import path
+            from mltrace_otel.rows import encode_arrow  # pyarrow: off the import path
 
             publish(self._spool_dir, encode_arrow(spans))
         except Exception as error:  # never raise into the pipeline

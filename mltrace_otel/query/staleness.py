@@ -7,15 +7,14 @@ import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 
-from mltrace_otel import _sql, _state
-from mltrace_otel._models import Run
-from mltrace_otel._run import DEFAULT_STALENESS_THRESHOLD
-from mltrace_otel.store import Store
+from mltrace_otel.query.models import Run
+from mltrace_otel.sdk.run import DEFAULT_STALENESS_THRESHOLD
+from mltrace_otel.store import Store, sql
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-def attach(store: Store, runs: Iterable[Run]) -> None:
+def attach_staleness(store: Store, runs: Iterable[Run]) -> None:
     """Set ``run.stale`` from the run's dependencies: one store query, plus one for the
     dependencies that are not among ``runs``."""
     by_id = {run.id: run for run in runs}
@@ -27,7 +26,7 @@ def attach(store: Store, runs: Iterable[Run]) -> None:
     facts = {run.id: (run.component_name, _micros(run.start_timestamp)) for run in by_id.values()}
     missing = list(dict.fromkeys(dep for _, dep in pairs if dep not in facts))
     if missing:
-        rows = store.query(_sql.load("run_starts"), {"ids": missing}).rows
+        rows = store.query(sql.load("run_starts"), {"ids": missing}).rows
         facts.update((span_id, (component, int(start))) for span_id, component, start in rows)
     known = [(run, dep) for run, dep in pairs if dep in facts]
     if not known:
@@ -42,7 +41,7 @@ def attach(store: Store, runs: Iterable[Run]) -> None:
         "lower_us": min(facts[dep][1] for _, dep in known),
         "upper_us": max(facts[run.id][1] for run, _ in known),
     }
-    for run_id, messages in store.query(_sql.load("staleness"), parameters).rows:
+    for run_id, messages in store.query(sql.load("staleness"), parameters).rows:
         by_id[run_id].stale.extend(messages)
 
 
@@ -54,14 +53,3 @@ def _micros(moment: datetime) -> int:
 def _threshold(run: Run) -> int:
     """The run's staleness threshold in seconds; unset (or 0) means the default, 30 days."""
     return run.staleness_threshold or DEFAULT_STALENESS_THRESHOLD
-
-
-def get_stale_runs(component_name: str | None = None) -> list[Run]:
-    """The latest run of each component (or of ``component_name``) when it is stale."""
-    # _query attaches staleness to every run it returns, so it is imported here.
-    from mltrace_otel._query import fetch_runs
-
-    rows = _state.store().query(_sql.load("latest_runs"), {"component": component_name or ""})
-    ids = [row[0] for row in rows.rows]
-    runs = fetch_runs(ids)
-    return [runs[run_id] for run_id in ids if run_id in runs and runs[run_id].stale]

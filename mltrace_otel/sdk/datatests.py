@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mltrace_otel import semconv
-from mltrace_otel._run import ComponentRun, SpanEvent
+from mltrace_otel.sdk.run import ComponentRun, SpanEvent
 
 logger = logging.getLogger("mltrace_otel")
 

@@ -13,9 +13,9 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerPro
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 from mltrace_otel import semconv
-from mltrace_otel._config import Settings
-from mltrace_otel._spool import SpoolSpanExporter
 from mltrace_otel._version import __version__
+from mltrace_otel.config import Settings
+from mltrace_otel.sdk.spool import SpoolSpanExporter
 
 logger = logging.getLogger("mltrace_otel")
 
@@ -65,7 +65,7 @@ def _exporter(settings: Settings) -> SpanExporter:
 
         return OTLPSpanExporter()
     if settings.backend == "clickhouse":
-        from mltrace_otel.store._server import ClickHouseSpanExporter
+        from mltrace_otel.sdk.clickhouse_exporter import ClickHouseSpanExporter
 
         return ClickHouseSpanExporter(settings)
     return SpoolSpanExporter(settings.spool_dir)

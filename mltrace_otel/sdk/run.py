@@ -12,10 +12,10 @@ from typing import Any
 
 from opentelemetry.trace import Link, Span, Status, StatusCode
 
-from mltrace_otel import _state, semconv
-from mltrace_otel._git import get_git_hash, get_git_tags
-from mltrace_otel._link_registry import registry
-from mltrace_otel._pointers import IOPointer, unique
+from mltrace_otel import semconv, state
+from mltrace_otel.sdk.git import get_git_hash, get_git_tags
+from mltrace_otel.sdk.links import registry
+from mltrace_otel.sdk.pointers import IOPointer, unique
 
 logger = logging.getLogger("mltrace_otel")
 
@@ -149,7 +149,7 @@ def emit(run: ComponentRun, span: Span | None, link_inputs: bool = True) -> None
     attributes = _attributes(run)
     links = _links(run, link_inputs)
     if span is None:
-        span = _state.tracing().tracer.start_span(
+        span = state.tracing().tracer.start_span(
             run.component_name, start_time=run.start_ns, attributes=attributes, links=links
         )
     else:

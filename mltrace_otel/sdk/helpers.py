@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from mltrace_otel import _state
-from mltrace_otel._component import current_run
-from mltrace_otel._pointers import load_object, save_object
+from mltrace_otel import state
+from mltrace_otel.sdk.component import current_run
+from mltrace_otel.sdk.pointers import load_object, save_object
 
 
 def create_random_ids(num_outputs: int) -> list[str]:
@@ -20,7 +20,7 @@ def save(obj: Any, path: str | None = None) -> str:
 
     Inside a component run the saved file is logged as an output. Returns the path.
     """
-    pointer = save_object(obj, _state.settings().save_dir, path)
+    pointer = save_object(obj, state.settings().save_dir, path)
     run = current_run.get()
     if run is not None:
         run.add_output(pointer)

@@ -18,12 +18,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mltrace_otel import _sql
-from mltrace_otel._keys import pointer_key, run_id, run_key
-from mltrace_otel.store import Store
+from mltrace_otel.lineage.keys import pointer_key, run_id, run_key
+from mltrace_otel.store import Store, sql
 
 if TYPE_CHECKING:
-    from mltrace_otel._lineage_index import LineageIndex
+    from mltrace_otel.lineage.index import LineageIndex
 
 LATEST_NS = (2**63) - 1
 """A start time later than any run (the pseudo-consumer of a trace's output id)."""
@@ -104,7 +103,7 @@ def resolve(
 def _candidates(store: Store, readers: Sequence[Consumer]) -> dict[str, list[_Candidate]]:
     pointers = list(dict.fromkeys(name for item in readers for name, _ in item.inputs))
     until = max(item.start_ns for item in readers)
-    rows = store.query(_sql.load("producers"), {"pointers": pointers, "until_ns": until}).rows
+    rows = store.query(sql.load("producers"), {"pointers": pointers, "until_ns": until}).rows
     found: dict[str, list[_Candidate]] = defaultdict(list)
     for pointer, version, span_id, start, end, logged, inputs, versions, upstream, links in rows:
         run = consumer(span_id, start, inputs, versions, upstream, links)
@@ -121,7 +120,7 @@ def _resolve_upstream(
     until = max(item.start_ns for item in consumers)
     runs: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
     parameters = {"components": components, "until_ns": until}
-    for component, span_id, start, end in store.query(_sql.load("upstream_runs"), parameters).rows:
+    for component, span_id, start, end in store.query(sql.load("upstream_runs"), parameters).rows:
         runs[component].append((int(start), int(end), span_id))
     for item in consumers:
         for component in item.upstream:
@@ -147,7 +146,7 @@ def consumers_by_id(store: Store, ids: Sequence[str]) -> dict[str, Consumer]:
     """Lineage facts of runs known only by id (reached through a link or set_upstream)."""
     if not ids:
         return {}
-    rows = store.query(_sql.load("run_inputs"), {"ids": list(ids)}).rows
+    rows = store.query(sql.load("run_inputs"), {"ids": list(ids)}).rows
     return {row[0]: consumer(*row) for row in rows}
 
 
@@ -277,7 +276,7 @@ def lineage_index(store: Store) -> LineageIndex | None:
     if state.index is None:
         if INDEX_MODE != "on" and state.walks < 2:
             return None
-        from mltrace_otel._lineage_index import LineageIndex  # numpy: off the import path
+        from mltrace_otel.lineage.index import LineageIndex  # numpy: off the import path
 
         state.index = LineageIndex()
     if state.index.generation != generation:

@@ -10,14 +10,14 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from mltrace_otel import _state, semconv
+from mltrace_otel import semconv, state
 
 
 def _emit_definition(name: str, attributes: dict[str, Any]) -> None:
     if not isinstance(name, str) or not name:
         raise ValueError("a component needs a non-empty name")
     now = time.time_ns()
-    span = _state.tracing().tracer.start_span(
+    span = state.tracing().tracer.start_span(
         name,
         start_time=now,
         attributes={

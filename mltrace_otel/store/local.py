@@ -19,11 +19,11 @@ from typing import IO, Any
 
 import numpy as np
 
-from mltrace_otel import _spool
-from mltrace_otel._config import ConfigurationError, Settings
-from mltrace_otel._sql import schema_statements
-from mltrace_otel.store._base import Result, Store, StoreError
-from mltrace_otel.store._values import bind_parameters
+from mltrace_otel.config import ConfigurationError, Settings
+from mltrace_otel.sdk import spool as _spool
+from mltrace_otel.store.base import Result, Store, StoreError
+from mltrace_otel.store.sql import schema_statements
+from mltrace_otel.store.values import bind_parameters
 
 LOCK_TIMEOUT_SECONDS = float(os.environ.get("MLTRACE_LOCK_TIMEOUT", "60"))
 """How long a process waits for another one to release the embedded store."""

@@ -14,9 +14,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from mltrace_otel import _dependencies, _sql
-from mltrace_otel._dependencies import Consumer, Lineage
-from mltrace_otel.store import Store
+from mltrace_otel.lineage import dependencies as _dependencies
+from mltrace_otel.lineage.dependencies import Consumer, Lineage
+from mltrace_otel.store import Store, sql
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def run_facts(store: Store, ids: Sequence[str]) -> dict[str, RunFacts]:
     """Component, start and outputs of runs by id (runs the store does not have are left out)."""
     if not ids:
         return {}
-    rows = store.query(_sql.load("run_facts"), {"ids": list(ids)}).rows
+    rows = store.query(sql.load("run_facts"), {"ids": list(ids)}).rows
     return {
         span_id: RunFacts(span_id, component, int(start), tuple(outputs))
         for span_id, component, start, outputs in rows
@@ -131,5 +131,5 @@ def _candidates(
         "ids": list(ids),
         "since_ns": since_ns,
     }
-    rows = store.query(_sql.load("consumers"), parameters).rows
+    rows = store.query(sql.load("consumers"), parameters).rows
     return {row[0]: _dependencies.consumer(*row) for row in rows}

@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mltrace_otel import _downstream, _state
-from mltrace_otel._bulk import gc_paused
-from mltrace_otel._dependencies import Lineage, consumers_by_id
-from mltrace_otel._flags import pointer_known
-from mltrace_otel._models import Run
-from mltrace_otel._query import NotFoundError, fetch_runs, resolve_run_id
-from mltrace_otel._walk import depth_first
+from mltrace_otel import state
+from mltrace_otel.lineage import downstream as _downstream
+from mltrace_otel.lineage.dependencies import Lineage, consumers_by_id
+from mltrace_otel.lineage.walk import depth_first
+from mltrace_otel.query.flags import pointer_known
+from mltrace_otel.query.models import Run
+from mltrace_otel.query.runs import NotFoundError, fetch_runs, resolve_run_id
+from mltrace_otel.store.bulk import gc_paused
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class Impact:
 def impact(pointer_or_run_id: str) -> Impact:
     """Every run and final output downstream of a pointer (any run that read it, then what
     depends on those) or of a run (id or unique prefix)."""
-    store = _state.store()
+    store = state.store()
     lineage = Lineage(store)
     if pointer_known(store, pointer_or_run_id):
         kind = "pointer"

@@ -7,10 +7,14 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from mltrace_otel import _dependencies, _notes, _sql, _staleness, _state
-from mltrace_otel._models import ComponentInfo, Run, run_from_row
-from mltrace_otel._walk import depth_first
+from mltrace_otel import state
+from mltrace_otel.lineage import dependencies as _dependencies
+from mltrace_otel.lineage.walk import depth_first
+from mltrace_otel.query.models import ComponentInfo, Run, run_from_row
+from mltrace_otel.query.notes import attach_notes
+from mltrace_otel.query.staleness import attach_staleness
 from mltrace_otel.store import Store
+from mltrace_otel.store import sql as _sql
 
 MIN_PREFIX = 6
 _HEX = re.compile(r"^[0-9a-f]+$")
@@ -23,7 +27,7 @@ class NotFoundError(RuntimeError):
 
 
 def _store() -> Store:
-    return _state.store()
+    return state.store()
 
 
 def query(sql: str, parameters: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
@@ -77,8 +81,8 @@ def fetch_runs(ids: Iterable[str], edges: Mapping[str, list[str]] | None = None)
     def load_details() -> None:
         for run in batch:
             run._load_details = None
-        _staleness.attach(store, batch)
-        _notes.attach(store, batch)
+        attach_staleness(store, batch)
+        attach_notes(store, batch)
 
     for run in batch:
         run._load_details = load_details
@@ -180,3 +184,23 @@ def get_components_with_owner(owner: str) -> list[ComponentInfo]:
 def get_tags() -> list[str]:
     """Every tag any component has."""
     return [row[0] for row in _store().query(_sql.load("tags")).rows]
+
+
+# -- staleness and notes ------------------------------------------------------------------
+
+
+def get_stale_runs(component_name: str | None = None) -> list[Run]:
+    """The latest run of each component (or of ``component_name``) when it is stale."""
+    rows = _store().query(_sql.load("latest_runs"), {"component": component_name or ""})
+    ids = [row[0] for row in rows.rows]
+    runs = fetch_runs(ids)
+    return [runs[run_id] for run_id in ids if run_id in runs and runs[run_id].stale]
+
+
+def add_notes_to_component_run(run_id: str, notes: str) -> str:
+    """Add notes to a logged run (id or unique prefix); returns the run's notes now."""
+    if not isinstance(notes, str) or not notes.strip():
+        raise ValueError("notes must be a non-empty string")
+    full_id = resolve_run_id(run_id)
+    _store().command(_sql.load("add_note"), {"run_id": full_id, "notes": notes})
+    return get_component_run_information(full_id).notes

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 import mltrace_otel as mltrace
-from mltrace_otel import _render
+from mltrace_otel.cli import render
 
 STAGE_GROUPS: tuple[tuple[str, ...], ...] = (
     ("ingest", "clean", "featurize"),
@@ -25,7 +25,7 @@ _STDERR_TAIL_LINES = 20
 
 def examples_dir() -> Path:
     """``examples/`` of a source checkout, or the copy packaged into the wheel."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent
     for candidate in (package / "_examples", package.parent / "examples"):
         if (candidate / "churn" / "pipeline.py").is_file():
             return candidate
@@ -53,7 +53,7 @@ def run(home: str | None) -> int:
     mltrace.configure(backend="local", home=home_path)
     levels = mltrace.trace(prediction_id)
     print(f"\nLast prediction id: {prediction_id}\n")
-    _render.trace_tree(prediction_id, levels)
+    render.trace_tree(prediction_id, levels)
     print(
         f"\nTrace it yourself:\n  export MLTRACE_HOME={shlex.quote(str(home_path))}\n"
         f"  mltrace trace {prediction_id}"

@@ -3,40 +3,40 @@ flag or unflag of an output id wins, and flags survive restarts like runs do."""
 
 from __future__ import annotations
 
-from mltrace_otel import _sql, _state
-from mltrace_otel._query import NotFoundError
-from mltrace_otel.store import Store
+from mltrace_otel import state
+from mltrace_otel.query.runs import NotFoundError
+from mltrace_otel.store import Store, sql
 
 
 def pointer_known(store: Store, pointer: str) -> bool:
     """Whether any run read or wrote ``pointer``."""
-    return bool(store.query(_sql.load("pointer_known"), {"pointer": pointer}).rows[0][0])
+    return bool(store.query(sql.load("pointer_known"), {"pointer": pointer}).rows[0][0])
 
 
 def flagged_output_ids(store: Store) -> list[str]:
     """Output ids flagged now, oldest flag first."""
-    return [row[0] for row in store.query(_sql.load("flagged")).rows]
+    return [row[0] for row in store.query(sql.load("flagged")).rows]
 
 
 def flag_output_id(output_id: str) -> None:
     """Flag an output as bad. Raises ``NotFoundError`` when no run read or wrote it."""
-    store = _state.store()
+    store = state.store()
     if not pointer_known(store, output_id):
         raise NotFoundError(f"cannot flag {output_id!r}: no run read or wrote it")
-    store.command(_sql.load("flag"), {"output_id": output_id, "flagged": 1})
+    store.command(sql.load("flag"), {"output_id": output_id, "flagged": 1})
 
 
 def unflag_output_id(output_id: str) -> None:
     """Clear the flag of an output. Raises ``NotFoundError`` for an id that is neither
     flagged nor read or written by any run (unflagging a known, unflagged id is a no-op)."""
-    store = _state.store()
+    store = state.store()
     if output_id not in flagged_output_ids(store):
         if not pointer_known(store, output_id):
             raise NotFoundError(f"cannot unflag {output_id!r}: no run read or wrote it")
         return
-    store.command(_sql.load("flag"), {"output_id": output_id, "flagged": 0})
+    store.command(sql.load("flag"), {"output_id": output_id, "flagged": 0})
 
 
 def unflag_all() -> None:
     """Clear every flag."""
-    _state.store().command(_sql.load("unflag_all"))
+    state.store().command(sql.load("unflag_all"))

@@ -14,7 +14,7 @@ _PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")
 @functools.lru_cache(maxsize=1)
 def queries_dir() -> Path:
     """``queries/`` of a source checkout, or the copy packaged into the wheel."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent
     for candidate in (package / "_queries", package.parent / "queries"):
         if candidate.is_dir():
             return candidate

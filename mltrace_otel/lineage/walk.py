@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
-from mltrace_otel._models import Run
+T = TypeVar("T")
 
 
 def depth_first(
     roots: Sequence[str],
     children: Mapping[str, Sequence[str]],
-    runs: Mapping[str, Run],
+    runs: Mapping[str, T],
     key: Callable[[str], Any],
     descending: bool = False,
-) -> list[tuple[int, Run]]:
+) -> list[tuple[int, T]]:
     """``(level, run)`` pairs: each run once, at the level where a depth-first walk from
     ``roots`` meets it first, visiting children in ``key`` order."""
-    ordered: list[tuple[int, Run]] = []
+    ordered: list[tuple[int, T]] = []
     visited: set[str] = set()
     stack = [(root, 0) for root in reversed(roots)]
     while stack:

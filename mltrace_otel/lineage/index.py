@@ -16,8 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mltrace_otel import _sql
-from mltrace_otel.store import Store
+from mltrace_otel.store import Store, sql
 
 _MERGE_SEGMENTS = 4
 
@@ -41,8 +40,8 @@ class _Segment:
     @classmethod
     def load(cls, store: Store, after_ns: int, until_ns: int) -> _Segment:
         parameters = {"after_ns": after_ns, "until_ns": until_ns}
-        out = store.columns(_sql.load("index_outputs"), parameters)
-        inp = store.columns(_sql.load("index_inputs"), parameters)
+        out = store.columns(sql.load("index_outputs"), parameters)
+        inp = store.columns(sql.load("index_inputs"), parameters)
         return cls(
             out["PointerKey"], out["VersionKey"], out["Run"], out["StartNs"], out["EndNs"],
             out["LoggedNs"], inp["Run"], inp["StartNs"], inp["PointerKey"], inp["VersionKey"],
@@ -111,10 +110,10 @@ class LineageIndex:
 
     def refresh(self, store: Store, generation: object) -> None:
         """Load the rows logged since the last refresh."""
-        until = int(store.columns(_sql.load("index_watermark"), {})["LoggedNs"][0])
+        until = int(store.columns(sql.load("index_watermark"), {})["LoggedNs"][0])
         if until > self._watermark_ns:
             window = {"after_ns": self._watermark_ns, "until_ns": until}
-            extra = store.columns(_sql.load("index_extra_runs"), window)
+            extra = store.columns(sql.load("index_extra_runs"), window)
             self._extra.update(int(key) for key in extra["Run"])
             self._segments.append(_Segment.merge([_Segment.load(store, **window)]))
             if len(self._segments) > _MERGE_SEGMENTS:

@@ -1,0 +1,5 @@
+"""``python -m mltrace_otel.cli``: the same as the ``mltrace`` command."""
+
+from mltrace_otel.cli.main import main
+
+main()

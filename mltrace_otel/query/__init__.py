@@ -1,0 +1,2 @@
+"""The query API (SPEC 3.4): runs, components, trace, review, flags, notes, staleness and
+impact as plain Python objects, from the SQL in ``queries/``."""

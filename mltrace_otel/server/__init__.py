@@ -1,0 +1,1 @@
+"""``mltrace serve``: the embedded store as a server (ClickHouse HTTP interface and OTLP/HTTP)."""

@@ -1,0 +1,80 @@
+"""A ClickHouse server through clickhouse-connect, as the store.
+
+Queries are the same SQL as the embedded store; parameters are bound server-side.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+
+from mltrace_otel import clickhouse
+from mltrace_otel.config import Settings
+from mltrace_otel.store.base import Result, Store, StoreError
+
+logger = logging.getLogger("mltrace_otel")
+
+
+def _connect(settings: Settings) -> Any:
+    try:
+        return clickhouse.connect(settings)
+    except clickhouse.ConnectionFailed as error:
+        raise StoreError(str(error)) from error
+
+
+class ServerStore(Store):
+    """Queries a ClickHouse server; schema created by ``init-db`` or the Collector."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._connection: Any = None
+
+    @property
+    def _conn(self) -> Any:
+        if self._connection is None:
+            self._connection = _connect(self._settings)
+        return self._connection
+
+    def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Result:
+        with _as_store_error():
+            result = self._conn.query(sql, parameters=dict(parameters or {}))
+        rows = [[_utc(value) for value in row] for row in result.result_rows]
+        return Result(list(result.column_names), rows)
+
+    def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> None:
+        with _as_store_error():
+            self._conn.command(sql, parameters=dict(parameters or {}))
+
+    def columns(
+        self, sql: str, parameters: Mapping[str, Any] | None = None
+    ) -> dict[str, np.ndarray]:
+        with _as_store_error():
+            table = self._conn.query_arrow(sql, parameters=dict(parameters or {}))
+        return {name: table.column(name).to_numpy() for name in table.column_names}
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+@contextlib.contextmanager
+def _as_store_error() -> Iterator[None]:
+    """Driver and server errors become a one-line StoreError."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except Exception as error:
+        raise StoreError(str(error).strip().splitlines()[0]) from error
+
+
+def _utc(value: Any) -> Any:
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
