@@ -38,7 +38,7 @@ _GLOB_CHARACTERS = set("*?{}[]")
 class LocalStore(Store):
     """chDB store under ``settings.store_dir`` fed from ``settings.spool_dir``."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, hold: bool = False) -> None:
         if _GLOB_CHARACTERS & set(str(settings.home)):
             raise ConfigurationError(
                 f"MLTRACE_HOME {settings.home} contains one of {''.join(sorted(_GLOB_CHARACTERS))}"
@@ -50,6 +50,7 @@ class LocalStore(Store):
         self._mutex = threading.RLock()
         self._last_used = 0.0
         self._closer: threading.Thread | None = None
+        self._hold = hold  # ``mltrace serve`` keeps the store (and its lock) until close()
         self._generation = 0
 
     # -- Store -----------------------------------------------------------------------------
@@ -80,6 +81,14 @@ class LocalStore(Store):
 
     def touch(self) -> None:
         self._generation += 1
+
+    @property
+    def session(self) -> Any:
+        """The open chDB session, for ``mltrace serve``'s worker thread."""
+        with self._mutex:
+            if self._session is None:
+                self._open()
+            return self._session
 
     @property
     def generation(self) -> int:
@@ -158,7 +167,7 @@ class LocalStore(Store):
             raise StoreError(message) from error
         self._last_used = time.monotonic()
         self._generation += 1  # other processes may have written while it was closed
-        if self._closer is None or not self._closer.is_alive():
+        if not self._hold and (self._closer is None or not self._closer.is_alive()):
             self._closer = threading.Thread(
                 target=self._close_when_idle, name="mltrace-store-idle", daemon=True
             )
