@@ -1,35 +1,37 @@
 -- The span table of the OpenTelemetry Collector ClickHouse exporter, verbatim for the version
--- pinned in docker-compose.yaml (otel/opentelemetry-collector-contrib:0.152.1,
+-- pinned in collector/builder-config.yaml and docker-compose.yaml (clickhouseexporter v0.165.1,
+-- otel/opentelemetry-collector-contrib:0.165.1,
 -- exporter/clickhouseexporter/internal/sqltemplates/traces_table.sql), filled in for
 -- database "default", table otel_traces, engine MergeTree(), no cluster and no TTL.
--- mltrace-otel creates it only where it does not exist; a Collector creates the same table.
+-- mltrace-otel creates it only where it does not exist; a Collector creates the same table
+-- (tests/test_collector_schema.py compares the two).
 CREATE TABLE IF NOT EXISTS otel_traces (
-    Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
-    TraceId String CODEC(ZSTD(1)),
-    SpanId String CODEC(ZSTD(1)),
-    ParentSpanId String CODEC(ZSTD(1)),
-    TraceState String CODEC(ZSTD(1)),
-    SpanName LowCardinality(String) CODEC(ZSTD(1)),
-    SpanKind LowCardinality(String) CODEC(ZSTD(1)),
-    ServiceName LowCardinality(String) CODEC(ZSTD(1)),
-    ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
-    ScopeName String CODEC(ZSTD(1)),
-    ScopeVersion String CODEC(ZSTD(1)),
-    SpanAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
-    Duration UInt64 CODEC(ZSTD(1)),
-    StatusCode LowCardinality(String) CODEC(ZSTD(1)),
-    StatusMessage String CODEC(ZSTD(1)),
+    Timestamp DateTime64(9) CODEC(Delta, ZSTD(3)),
+    TraceId String CODEC(ZSTD(3)),
+    SpanId String CODEC(ZSTD(3)),
+    ParentSpanId String CODEC(ZSTD(3)),
+    TraceState String CODEC(ZSTD(3)),
+    SpanName LowCardinality(String) CODEC(ZSTD(3)),
+    SpanKind LowCardinality(String) CODEC(ZSTD(3)),
+    ServiceName LowCardinality(String) CODEC(ZSTD(3)),
+    ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(3)),
+    ScopeName String CODEC(ZSTD(3)),
+    ScopeVersion String CODEC(ZSTD(3)),
+    SpanAttributes Map(LowCardinality(String), String) CODEC(ZSTD(3)),
+    Duration UInt64 CODEC(ZSTD(3)),
+    StatusCode LowCardinality(String) CODEC(ZSTD(3)),
+    StatusMessage String CODEC(ZSTD(3)),
     Events Nested (
         Timestamp DateTime64(9),
         Name LowCardinality(String),
         Attributes Map(LowCardinality(String), String)
-    ) CODEC(ZSTD(1)),
+    ) CODEC(ZSTD(3)),
     Links Nested (
         TraceId String,
         SpanId String,
         TraceState String,
         Attributes Map(LowCardinality(String), String)
-    ) CODEC(ZSTD(1)),
+    ) CODEC(ZSTD(3)),
     INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,
     INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
@@ -39,4 +41,4 @@ CREATE TABLE IF NOT EXISTS otel_traces (
 ) ENGINE = MergeTree()
 PARTITION BY toDate(Timestamp)
 ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1
+SETTINGS index_granularity=8192, ttl_only_drop_parts = 1
