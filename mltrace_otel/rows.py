@@ -1,31 +1,55 @@
-"""Encode finished OpenTelemetry spans as ``otel_traces`` rows (an Arrow table).
+"""The ``otel_traces`` row mapping: finished spans as the rows the Collector's ClickHouse
+exporter writes, in one Arrow table.
 
-The columns and the stringification of attribute values follow the OpenTelemetry
-Collector's ClickHouse exporter (see ``queries/schema/00_otel_traces.sql``), so rows written
-by this SDK and rows written by a Collector are indistinguishable to the queries. Arrow
-(pyarrow) is the batch format because ClickHouse reads it an order of magnitude faster than
-JSON, and building it column by column is cheaper than serialising objects.
+Two sources map to the same rows: OpenTelemetry SDK spans (the spool exporter and the
+``clickhouse`` backend) and OTLP ``ExportTraceServiceRequest`` messages (``mltrace serve``'s
+OTLP receiver). Both follow ``exporter/clickhouseexporter`` v0.165.1 ``pushTraceData``:
+ServiceName is the resource's ``service.name``; attribute maps hold ``AsString`` of each value
+(:mod:`mltrace_otel._pcommon`), sorted by key; ids are lowercase hex, empty when all zero;
+SpanKind and StatusCode are pdata's ``String()`` names (``Internal``, ``Error``); Timestamp is
+the start, Duration ``end - start`` in nanoseconds. One deliberate difference: a span that
+ends before it starts gets Duration 0, where the exporter stores the wrapped unsigned
+difference.
+
+A batch is encoded column by column (fast). When that fails, or a timestamp lies outside
+what ``DateTime64(9)`` holds, the batch is encoded span by span: a span that cannot be stored
+as sent is repaired (text that is not valid UTF-8 gets backslash escapes; timestamps are
+clamped into range, the original start kept in ``mltrace.original.start_time_unix_nano``;
+``mltrace.repaired`` says what was changed) and, if still not storable, left out alone. Each
+repaired or left-out span is named in one warning. Its neighbours are never lost.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+import codecs
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
-from opentelemetry.util.types import AttributeValue
 
-_STATUS = {StatusCode.UNSET: "Unset", StatusCode.OK: "Ok", StatusCode.ERROR: "Error"}
-_KIND = {
-    SpanKind.INTERNAL: "Internal",
-    SpanKind.SERVER: "Server",
-    SpanKind.CLIENT: "Client",
-    SpanKind.PRODUCER: "Producer",
-    SpanKind.CONSUMER: "Consumer",
-}
+from mltrace_otel import semconv
+from mltrace_otel._pcommon import any_value_string, sdk_value_string
+
+__all__ = [
+    "SCHEMA",
+    "Batch",
+    "any_value_string",
+    "arrow_file",
+    "attribute_items",
+    "attribute_string",
+    "encode_arrow",
+    "encode_request",
+    "encode_spans",
+    "spans_table",
+]
+
+logger = logging.getLogger("mltrace_otel")
 
 _TIME = pa.timestamp("ns", tz="UTC")
 _MAP = pa.map_(pa.string(), pa.string())
@@ -57,55 +81,103 @@ SCHEMA = pa.schema([
 ])
 """``otel_traces`` as the exporter's insert names its columns (Nested as flat arrays)."""
 
+EARLIEST_NS = -2_208_988_800 * 1_000_000_000
+"""1900-01-01T00:00:00Z, the earliest ``DateTime64(9)`` value ClickHouse documents."""
 
-def attribute_string(value: AttributeValue) -> str:
-    """Stringify one attribute value the way the Collector's ``pcommon.Value.AsString`` does."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return _float_string(value)
-    items = [_json_number(item) if isinstance(item, float) else item for item in value]
-    return json.dumps(items, separators=(",", ":"), ensure_ascii=False)
+LATEST_NS = (1 << 63) - 1
+"""2262-04-11T23:47:16.854775807Z, the latest nanosecond timestamp ClickHouse (and Arrow) hold."""
 
+_MAX_DURATION = (1 << 64) - 1
 
-def _float_string(value: float) -> str:
-    """Go's shortest float formatting (``1.0`` -> ``1``, ``1e-07`` -> ``1e-7``)."""
-    if value.is_integer() and abs(value) < 1e21:
-        return str(int(value))
-    text = repr(value)
-    mantissa, _, exponent = text.partition("e")
-    if not exponent:
-        return text
-    sign = "-" if exponent.startswith("-") else "+"
-    return f"{mantissa}e{sign}{exponent.lstrip('+-').lstrip('0') or '0'}"
+# pdata's SpanKind.String() / StatusCode.String(), indexed by the OTLP enum value.
+_OTLP_KIND = ("Unspecified", "Internal", "Server", "Client", "Producer", "Consumer")
+_OTLP_STATUS = ("Unset", "Ok", "Error")
+_SDK_KIND = {
+    SpanKind.INTERNAL: "Internal",
+    SpanKind.SERVER: "Server",
+    SpanKind.CLIENT: "Client",
+    SpanKind.PRODUCER: "Producer",
+    SpanKind.CONSUMER: "Consumer",
+}
+_SDK_STATUS = {StatusCode.UNSET: "Unset", StatusCode.OK: "Ok", StatusCode.ERROR: "Error"}
+
+_ENCODE_ERRORS = (pa.ArrowException, OverflowError, UnicodeError, TypeError, ValueError)
 
 
-def _json_number(value: float) -> int | float:
-    return int(value) if value.is_integer() and abs(value) < 1e21 else value
+@dataclass(frozen=True)
+class Batch:
+    """The rows of a batch of spans, and the spans that needed repair or were left out."""
+
+    table: pa.Table
+    repaired: tuple[str, ...] = ()
+    """One line per span stored after repair: which span and what was changed."""
+    rejected: tuple[str, ...] = ()
+    """One line per span left out: which span and why."""
 
 
-def attribute_items(attributes: Mapping[str, AttributeValue] | None) -> list[tuple[str, str]]:
+# -- public API ---------------------------------------------------------------------------
+
+
+def spans_table(spans: Sequence[ReadableSpan]) -> pa.Table:
+    """The ``otel_traces`` rows of a batch of finished SDK spans (bad spans repaired or
+    left out, with a warning)."""
+    return encode_spans(spans).table
+
+
+def encode_arrow(spans: Sequence[ReadableSpan]) -> bytes:
+    """An Arrow IPC file holding the ``otel_traces`` rows of a batch of SDK spans."""
+    return arrow_file(spans_table(spans))
+
+
+def encode_spans(spans: Sequence[ReadableSpan]) -> Batch:
+    """The ``otel_traces`` rows of finished SDK spans, with what was repaired or left out."""
+    return _robust_table(_sdk_columns(spans), lambda row: _describe_sdk(spans[row]))
+
+
+def encode_request(request: Any) -> Batch:
+    """The ``otel_traces`` rows of an OTLP ``ExportTraceServiceRequest``.
+
+    Spans the exporter could not store either (ids of the wrong length) are rejected and
+    listed in ``Batch.rejected``, as OTLP's ``partial_success`` reports them.
+    """
+    columns, sources, rejected = _otlp_columns(request)
+    batch = _robust_table(columns, lambda row: _describe_otlp(sources[row]))
+    return Batch(batch.table, batch.repaired, tuple(rejected) + batch.rejected)
+
+
+def arrow_file(table: pa.Table) -> bytes:
+    """``table`` as an Arrow IPC file (what the spool holds)."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, SCHEMA) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def attribute_string(value: Any) -> str:
+    """Stringify one SDK attribute value the way the Collector's ``pcommon.Value.AsString`` does."""
+    return sdk_value_string(value)
+
+
+def attribute_items(attributes: Any) -> list[tuple[str, str]]:
     """Key/value pairs of a ``Map(LowCardinality(String), String)`` column, sorted by key as
     the exporter inserts them."""
     if not attributes:
         return []
-    return sorted((key, attribute_string(value)) for key, value in attributes.items())
+    return sorted([(key, sdk_value_string(value)) for key, value in attributes.items()])
 
 
-def _hex_span(span_id: int) -> str:
-    return format(span_id, "016x")
+# -- SDK spans ----------------------------------------------------------------------------
 
 
-def _hex_trace(trace_id: int) -> str:
-    return format(trace_id, "032x")
+def _hex_id(value: int, width: int) -> str:
+    return format(value, f"0{width}x") if value else ""
 
 
-def spans_table(spans: Sequence[ReadableSpan]) -> pa.Table:
-    """The ``otel_traces`` rows of a batch of finished spans."""
+def _trace_state(state: Any) -> str:
+    return state.to_header() if state else ""
+
+
+def _sdk_columns(spans: Sequence[ReadableSpan]) -> dict[str, list[Any]]:
     columns: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
     resources: dict[int, tuple[str, list[tuple[str, str]]]] = {}
     for span in spans:
@@ -113,8 +185,10 @@ def spans_table(spans: Sequence[ReadableSpan]) -> pa.Table:
         resource = span.resource
         if id(resource) not in resources:
             attributes = resource.attributes if resource else {}
+            service = attributes.get("service.name")
             resources[id(resource)] = (
-                str(attributes.get("service.name", "")), attribute_items(attributes)
+                "" if service is None else sdk_value_string(service),
+                attribute_items(attributes),
             )
         service, resource_items = resources[id(resource)]
         scope = span.instrumentation_scope
@@ -122,43 +196,300 @@ def spans_table(spans: Sequence[ReadableSpan]) -> pa.Table:
         end = span.end_time or start
         events = span.events or ()
         links = span.links or ()
+        parent = span.parent
         for name, value in (
             ("Timestamp", start),
-            ("TraceId", _hex_trace(context.trace_id)),
-            ("SpanId", _hex_span(context.span_id)),
-            ("ParentSpanId", _hex_span(span.parent.span_id) if span.parent else ""),
-            ("TraceState", context.trace_state.to_header() if context.trace_state else ""),
+            ("TraceId", _hex_id(context.trace_id, 32)),
+            ("SpanId", _hex_id(context.span_id, 16)),
+            ("ParentSpanId", _hex_id(parent.span_id, 16) if parent else ""),
+            ("TraceState", _trace_state(context.trace_state)),
             ("SpanName", span.name),
-            ("SpanKind", _KIND.get(span.kind, "Unspecified")),
+            ("SpanKind", _SDK_KIND.get(span.kind, "Unspecified")),
             ("ServiceName", service),
             ("ResourceAttributes", resource_items),
             ("ScopeName", scope.name if scope else ""),
             ("ScopeVersion", (scope.version or "") if scope else ""),
             ("SpanAttributes", attribute_items(span.attributes)),
-            ("Duration", max(end - start, 0)),
-            ("StatusCode", _STATUS[span.status.status_code]),
+            ("Duration", end - start if end > start else 0),
+            ("StatusCode", _SDK_STATUS.get(span.status.status_code, "")),
             ("StatusMessage", span.status.description or ""),
             ("Events.Timestamp", [event.timestamp for event in events]),
             ("Events.Name", [event.name for event in events]),
             ("Events.Attributes", [attribute_items(event.attributes) for event in events]),
-            ("Links.TraceId", [_hex_trace(link.context.trace_id) for link in links]),
-            ("Links.SpanId", [_hex_span(link.context.span_id) for link in links]),
-            ("Links.TraceState", [
-                link.context.trace_state.to_header() if link.context.trace_state else ""
-                for link in links
-            ]),
+            ("Links.TraceId", [_hex_id(link.context.trace_id, 32) for link in links]),
+            ("Links.SpanId", [_hex_id(link.context.span_id, 16) for link in links]),
+            ("Links.TraceState", [_trace_state(link.context.trace_state) for link in links]),
             ("Links.Attributes", [attribute_items(link.attributes) for link in links]),
         ):
             columns[name].append(value)
-    return pa.table(
-        [pa.array(columns[field.name], type=field.type) for field in SCHEMA], schema=SCHEMA
+    return columns
+
+
+def _describe_sdk(span: ReadableSpan) -> str:
+    context = span.context
+    return _describe(span.name, _hex_id(context.span_id, 16), _hex_id(context.trace_id, 32))
+
+
+# -- OTLP requests ------------------------------------------------------------------------
+
+
+class _BadSpan(ValueError):
+    """A span the exporter could not store either (ids of the wrong length)."""
+
+
+def _otlp_id(value: bytes, size: int, what: str) -> str:
+    if not value:
+        return ""
+    if len(value) != size:
+        raise _BadSpan(f"{what} has {len(value)} bytes, not {size}")
+    text = value.hex()
+    return text if text.strip("0") else ""
+
+
+def _otlp_items(key_values: Any) -> list[tuple[str, str]]:
+    if not key_values:
+        return []
+    return sorted([(pair.key, any_value_string(pair.value)) for pair in key_values])
+
+
+def _otlp_columns(request: Any) -> tuple[dict[str, list[Any]], list[Any], list[str]]:
+    """Columns of the storable spans, those spans (for warnings), descriptions of rejected ones."""
+    columns: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
+    timestamps, trace_ids, span_ids, parent_ids = (
+        columns["Timestamp"], columns["TraceId"], columns["SpanId"], columns["ParentSpanId"]
+    )
+    sources: list[Any] = []
+    rejected: list[str] = []
+    for resource_spans in request.resource_spans:
+        resource_attributes = resource_spans.resource.attributes
+        service = next(
+            (any_value_string(pair.value) for pair in resource_attributes
+             if pair.key == "service.name"),
+            "",
+        )
+        resource_items = _otlp_items(resource_attributes)
+        for scope_spans in resource_spans.scope_spans:
+            scope_name, scope_version = scope_spans.scope.name, scope_spans.scope.version
+            for span in scope_spans.spans:
+                try:
+                    trace_id = _otlp_id(span.trace_id, 16, "trace_id")
+                    span_id = _otlp_id(span.span_id, 8, "span_id")
+                    parent_id = _otlp_id(span.parent_span_id, 8, "parent_span_id")
+                    links = span.links
+                    link_trace_ids = [_otlp_id(link.trace_id, 16, "link trace_id")
+                                      for link in links]
+                    link_span_ids = [_otlp_id(link.span_id, 8, "link span_id") for link in links]
+                except _BadSpan as error:
+                    rejected.append(f"{_describe_otlp(span)}: {error}")
+                    continue
+                sources.append(span)
+                start, end = span.start_time_unix_nano, span.end_time_unix_nano
+                events = span.events
+                status = span.status
+                timestamps.append(start)
+                trace_ids.append(trace_id)
+                span_ids.append(span_id)
+                parent_ids.append(parent_id)
+                columns["TraceState"].append(span.trace_state)
+                columns["SpanName"].append(span.name)
+                columns["SpanKind"].append(
+                    _OTLP_KIND[span.kind] if 0 <= span.kind < len(_OTLP_KIND) else ""
+                )
+                columns["ServiceName"].append(service)
+                columns["ResourceAttributes"].append(resource_items)
+                columns["ScopeName"].append(scope_name)
+                columns["ScopeVersion"].append(scope_version)
+                columns["SpanAttributes"].append(_otlp_items(span.attributes))
+                columns["Duration"].append(end - start if end > start else 0)
+                columns["StatusCode"].append(
+                    _OTLP_STATUS[status.code] if 0 <= status.code < len(_OTLP_STATUS) else ""
+                )
+                columns["StatusMessage"].append(status.message)
+                columns["Events.Timestamp"].append([event.time_unix_nano for event in events])
+                columns["Events.Name"].append([event.name for event in events])
+                columns["Events.Attributes"].append([_otlp_items(e.attributes) for e in events])
+                columns["Links.TraceId"].append(link_trace_ids)
+                columns["Links.SpanId"].append(link_span_ids)
+                columns["Links.TraceState"].append([link.trace_state for link in links])
+                columns["Links.Attributes"].append([_otlp_items(link.attributes) for link in links])
+    return columns, sources, rejected
+
+
+def _describe_otlp(span: Any) -> str:
+    return _describe(span.name, span.span_id.hex(), span.trace_id.hex())
+
+
+def _describe(name: str, span_id: str, trace_id: str) -> str:
+    # repr() keeps a name that is not valid UTF-8 printable in the warning.
+    return f"run {name!r} (span {span_id or '-'}, trace {trace_id or '-'})"
+
+
+# -- robust table building ----------------------------------------------------------------
+
+
+def _arrays(columns: dict[str, list[Any]]) -> tuple[list[pa.Array], set[str]]:
+    """Arrow arrays of every column that encodes; the names of those that did not."""
+    arrays: list[pa.Array] = []
+    failed: set[str] = set()
+    for field in SCHEMA:
+        try:
+            arrays.append(pa.array(columns[field.name], type=field.type))
+        except _ENCODE_ERRORS:
+            failed.add(field.name)
+    return arrays, failed
+
+
+def _times_in_range(arrays: list[pa.Array]) -> bool:
+    starts = arrays[SCHEMA.get_field_index("Timestamp")]
+    events = arrays[SCHEMA.get_field_index("Events.Timestamp")].flatten()
+    for times in (starts, events):
+        if len(times) and times.null_count < len(times):
+            bounds = pc.min_max(times.cast(pa.int64()))
+            if bounds["min"].as_py() < EARLIEST_NS or bounds["max"].as_py() > LATEST_NS:
+                return False
+    return True
+
+
+def _robust_table(columns: dict[str, list[Any]], describe: Callable[[int], str]) -> Batch:
+    arrays, failed = _arrays(columns)
+    if not failed and _times_in_range(arrays):
+        return Batch(pa.Table.from_arrays(arrays, schema=SCHEMA))
+    return _span_by_span(columns, failed, describe)
+
+
+def _span_by_span(
+    columns: dict[str, list[Any]], failed: set[str], describe: Callable[[int], str]
+) -> Batch:
+    """Encode a batch that failed column-wise: repair or leave out each bad span alone."""
+    count = len(columns["Timestamp"])
+    keep: list[int] = []
+    repaired: list[str] = []
+    rejected: list[str] = []
+    for row in range(count):
+        values = {name: columns[name][row] for name in SCHEMA.names}
+        if _storable(values, failed):
+            keep.append(row)
+            continue
+        try:
+            changes = _repair(values)
+            problem = "" if _storable(values, set(SCHEMA.names)) else "a value Arrow cannot hold"
+        except Exception as error:  # whatever the value, only this span is affected
+            changes, problem = [], f"{type(error).__name__}: {error}"
+        if problem:
+            rejected.append(f"{describe(row)}: {problem}")
+            logger.warning("mltrace: %s could not be stored and was left out: %s",
+                           describe(row), problem)
+            continue
+        for name in SCHEMA.names:
+            columns[name][row] = values[name]
+        keep.append(row)
+        repaired.append(f"{describe(row)}: {'; '.join(changes)}")
+        logger.warning("mltrace: %s could not be stored as sent; stored with %s",
+                       describe(row), "; ".join(changes))
+    kept = {name: [columns[name][row] for row in keep] for name in SCHEMA.names}
+    arrays, still_failed = _arrays(kept)
+    if still_failed:  # cannot happen: every kept row encoded on its own
+        raise ValueError(f"columns {sorted(still_failed)} failed after per-span encoding")
+    return Batch(pa.Table.from_arrays(arrays, schema=SCHEMA), tuple(repaired), tuple(rejected))
+
+
+def _storable(values: dict[str, Any], names: set[str]) -> bool:
+    """Whether one row encodes (in the columns ``names``) with every timestamp in range."""
+    for field in SCHEMA:
+        if field.name in names:
+            try:
+                pa.array([values[field.name]], type=field.type)
+            except _ENCODE_ERRORS:
+                return False
+    return _in_range(values["Timestamp"]) and all(
+        _in_range(time) for time in values["Events.Timestamp"]
     )
 
 
-def encode_arrow(spans: Sequence[ReadableSpan]) -> bytes:
-    """An Arrow IPC file holding the ``otel_traces`` rows of a batch of spans."""
-    table = spans_table(spans)
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_file(sink, SCHEMA) as writer:
-        writer.write_table(table)
-    return sink.getvalue().to_pybytes()
+def _in_range(time: Any) -> bool:
+    return isinstance(time, int) and EARLIEST_NS <= time <= LATEST_NS
+
+
+# -- repairs ------------------------------------------------------------------------------
+
+
+def _escape_invalid(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: surrogate-escaped bytes as ``\\xNN``, lone surrogates as ``\\uNNNN``."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    bad = error.object[error.start:error.end]
+    escapes = [
+        f"\\x{ord(char) - 0xDC00:02x}" if 0xDC80 <= ord(char) <= 0xDCFF else f"\\u{ord(char):04x}"
+        for char in bad
+    ]
+    return "".join(escapes), error.end
+
+
+codecs.register_error("mltrace_otel.escape", _escape_invalid)
+
+
+def _text(value: Any, changes: set[str]) -> str:
+    if not isinstance(value, str):
+        changes.add("a value that was not text written as text")
+        return str(value)
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        changes.add("text that was not valid UTF-8 backslash-escaped")
+        return value.encode("utf-8", "mltrace_otel.escape").decode("utf-8")
+
+
+def _items(items: Any, changes: set[str]) -> list[tuple[str, str]]:
+    return sorted((_text(key, changes), _text(value, changes)) for key, value in items)
+
+
+def _clamp_time(time: Any) -> int:
+    if not isinstance(time, int):
+        time = int(time)  # a float: NaN and infinities raise, and the span is left out
+    return min(max(time, EARLIEST_NS), LATEST_NS)
+
+
+def _repair(values: dict[str, Any]) -> list[str]:
+    """Make one row storable in place; what was changed, one phrase each."""
+    changes: set[str] = set()
+    for field in SCHEMA:
+        value = values[field.name]
+        kind = field.type
+        if kind == _STRING:
+            values[field.name] = _text(value, changes)
+        elif kind == _MAP:
+            values[field.name] = _items(value, changes)
+        elif kind == pa.list_(_STRING):
+            values[field.name] = [_text(item, changes) for item in value]
+        elif kind == pa.list_(_MAP):
+            values[field.name] = [_items(item, changes) for item in value]
+    notes = sorted(changes)
+    start = values["Timestamp"]
+    if _clamp_time(start) != start:
+        values["Timestamp"] = _clamp_time(start)
+        values["SpanAttributes"] = sorted([
+            *values["SpanAttributes"], (semconv.ORIGINAL_START_TIME, str(start))
+        ])
+        notes.append(f"start {_date(start)} clamped to {_date(values['Timestamp'])}")
+    duration = values["Duration"]
+    if not 0 <= duration <= _MAX_DURATION:
+        values["Duration"] = min(max(int(duration), 0), _MAX_DURATION)
+        notes.append(f"duration clamped to {values['Duration']} ns")
+    event_times = [_clamp_time(time) for time in values["Events.Timestamp"]]
+    if event_times != values["Events.Timestamp"]:
+        values["Events.Timestamp"] = event_times
+        notes.append("event times clamped")
+    if notes:
+        values["SpanAttributes"] = sorted([
+            *values["SpanAttributes"], (semconv.REPAIRED, "; ".join(notes))
+        ])
+    return notes
+
+
+def _date(nanos: int) -> str:
+    try:
+        moment = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=nanos // 1000)
+    except OverflowError:
+        return f"{nanos} ns since 1970"
+    return moment.isoformat().replace("+00:00", "Z")

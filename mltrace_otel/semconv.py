@@ -113,6 +113,16 @@ TEST_ERROR: Final = "mltrace.test.error"
 EVENT_TRIGGER: Final = "mltrace.trigger"
 """Span event name of one trigger's outcome (same attributes as a test event)."""
 
+# --- Repairs (set when a span is stored, never by the SDK) ----------------------------------
+
+REPAIRED: Final = "mltrace.repaired"
+"""On a span that could not be stored as sent: what was changed to store it (one phrase each,
+``; ``-separated), e.g. text that was not valid UTF-8 escaped, a start clamped into range."""
+
+ORIGINAL_START_TIME: Final = "mltrace.original.start_time_unix_nano"
+"""On a span whose start lay outside what ``DateTime64(9)`` holds: the start as sent
+(nanoseconds since the epoch, decimal); ``Timestamp`` holds it clamped into range."""
+
 # --- Pointer types (closed vocabulary) -----------------------------------------------------
 
 POINTER_TYPES: Final = ("DATA", "MODEL", "ENDPOINT", "UNKNOWN")
