@@ -18,6 +18,7 @@ import click
 import mltrace_otel as mltrace
 from mltrace_otel import state
 from mltrace_otel.cli import render
+from mltrace_otel.cli import serve as _serve
 from mltrace_otel.query import review as _review
 from mltrace_otel.query.runs import fetch_runs
 
@@ -265,3 +266,6 @@ def demo(home: str | None) -> None:
         sys.exit(_demo.run(home))
     except (RuntimeError, OSError) as error:
         raise click.ClickException(str(error)) from None
+
+
+main.add_command(_serve.serve)
