@@ -7,6 +7,7 @@ them never counts.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -96,6 +97,14 @@ def statement_kind(found: list[Token]) -> str:
         if token.text != "(":
             return token.text.upper() if token.kind == "word" else ""
     return ""
+
+
+def writes_outfile(found: list[Token]) -> bool:
+    """Whether the statement has ``INTO OUTFILE`` (a file on the server's disk)."""
+    return any(
+        a.kind == b.kind == "word" and a.text.upper() == "INTO" and b.text.upper() == "OUTFILE"
+        for a, b in itertools.pairwise(found)
+    )
 
 
 def output_format(found: list[Token]) -> str | None:
