@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 from pathlib import Path
+from xml.etree import ElementTree
 
 import chdb
 import yaml
@@ -75,7 +76,11 @@ def test_compose_pins_every_image_and_the_grafana_plugin() -> None:
     assert "GF_INSTALL_PLUGINS" not in environment
     plugin, _, version = environment["GF_PLUGINS_PREINSTALL_SYNC"].partition("@")
     assert plugin == "grafana-clickhouse-datasource"
-    assert re.fullmatch(r"\d+\.\d+\.\d+", version)
+    assert f'PLUGIN_VERSION = "{version}"' in (ROOT / "grafana/build_dashboards.py").read_text()
+    (source,) = load("grafana/provisioning/datasources/clickhouse.yaml")["datasources"]
+    assert source["jsonData"]["version"] == version
+    for variable in ("MLTRACE_CLICKHOUSE_HOST", "MLTRACE_GRAFANA_PASSWORD"):
+        assert variable in environment
 
 
 def test_compose_health_volumes_and_start_order() -> None:
@@ -94,10 +99,22 @@ def test_compose_health_volumes_and_start_order() -> None:
         for name, service in services.items()
     }
     assert mounts["clickhouse"] == {"/var/lib/clickhouse"}
+    users = {volume.split(":")[0] for volume in services["clickhouse"]["volumes"]}
+    assert "./clickhouse/users.d/grafana.xml" in users
     assert mounts["grafana"] == {"/var/lib/grafana"}
     queue = collector["environment"]["OTELCOL_QUEUE_DIRECTORY"]
     assert mounts["otel-collector"] == {queue}
     assert set(compose["volumes"]) == {"clickhouse-data", "otelcol-queue", "grafana-data"}
+
+
+def test_grafana_reads_clickhouse_as_a_read_only_user() -> None:
+    users = ElementTree.parse(ROOT / "clickhouse/users.d/grafana.xml").getroot()
+    user = users.find("users/grafana")
+    profile = users.find(f"profiles/{user.findtext('profile')}")
+    assert profile.findtext("readonly") == "1"
+    assert user.find("password").get("from_env") == "MLTRACE_GRAFANA_PASSWORD"
+    (source,) = load("grafana/provisioning/datasources/clickhouse.yaml")["datasources"]
+    assert source["jsonData"]["username"] == "grafana"
 
 
 def test_compose_mounts_files_that_exist() -> None:
