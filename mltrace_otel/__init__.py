@@ -6,10 +6,14 @@ answers which runs, code and data produced an output.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 from mltrace_otel import state
 from mltrace_otel._version import __version__
+from mltrace_otel.clickhouse import redacted
 from mltrace_otel.config import ConfigurationError, Settings
 from mltrace_otel.query.flags import flag_output_id, unflag_all, unflag_output_id
 from mltrace_otel.query.impact import FinalOutput, Impact, impact
@@ -19,23 +23,37 @@ from mltrace_otel.query.runs import (
     NotFoundError,
     add_notes_to_component_run,
     backtrace,
+    clean_db,
     get_component_information,
     get_component_run_information,
     get_components,
     get_components_with_owner,
     get_components_with_tag,
     get_history,
+    get_io_pointer,
     get_recent_run_ids,
     get_stale_runs,
     get_tags,
     query,
     trace,
+    web_trace,
 )
 from mltrace_otel.sdk.component import Component, register
 from mltrace_otel.sdk.datatests import DataTestError, Test
 from mltrace_otel.sdk.definitions import create_component, tag_component
 from mltrace_otel.sdk.git import get_git_hash, get_git_tags
 from mltrace_otel.sdk.helpers import create_random_ids, load, save
+from mltrace_otel.sdk.not_built import (
+    Task,
+    compute_metric,
+    get_labels,
+    log_feedback,
+    log_output,
+    retract_label,
+    retract_labels,
+    retrieve_io_pointers_for_label,
+    retrieve_retracted_labels,
+)
 from mltrace_otel.sdk.pointers import IOPointer, PointerType
 from mltrace_otel.sdk.run import ComponentRun, log_component_run
 from mltrace_otel.store import StoreError
@@ -67,8 +85,41 @@ def set_address(address: str) -> Settings:
 
 
 def set_db_uri(uri: str) -> Settings:
-    """mltrace compatibility: log to and query the ClickHouse server at ``uri``."""
+    """mltrace compatibility: log to and query the ClickHouse server at ``uri``.
+
+    ``"test"`` (mltrace's test setting, an in-memory database there) is a fresh embedded
+    store in a new temporary folder, removed at exit."""
+    if uri.strip().lower() == "test":
+        return configure(backend="local", home=_test_home())
     return configure(backend="clickhouse", url=uri)
+
+
+def get_db_uri() -> str:
+    """mltrace compatibility: where runs go, as a URI (passwords redacted)."""
+    active = state.settings()
+    if active.backend == "local":
+        return f"local://{active.home}"
+    return redacted(active.url or "") or active.backend
+
+
+def _test_home() -> str:
+    folder = tempfile.mkdtemp(prefix="mltrace-test-")
+    _test_homes.append(folder)
+    return folder
+
+
+_test_homes: list[str] = []
+
+
+@atexit.register
+def _remove_test_homes() -> None:
+    """Close the store of a ``set_db_uri("test")`` folder, then remove the folders."""
+    if not _test_homes:
+        return
+    if str(state.settings().home) in _test_homes:
+        state.configure(backend="local", home=tempfile.gettempdir())
+    for folder in _test_homes:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def flush() -> bool:
@@ -98,10 +149,13 @@ __all__ = [
     "Settings",
     "StoreError",
     "Suspect",
+    "Task",
     "Test",
     "__version__",
     "add_notes_to_component_run",
     "backtrace",
+    "clean_db",
+    "compute_metric",
     "configure",
     "create_component",
     "create_random_ids",
@@ -112,9 +166,12 @@ __all__ = [
     "get_components",
     "get_components_with_owner",
     "get_components_with_tag",
+    "get_db_uri",
     "get_git_hash",
     "get_git_tags",
     "get_history",
+    "get_io_pointer",
+    "get_labels",
     "get_recent_run_ids",
     "get_stale_runs",
     "get_tags",
@@ -122,8 +179,14 @@ __all__ = [
     "init_db",
     "load",
     "log_component_run",
+    "log_feedback",
+    "log_output",
     "query",
     "register",
+    "retract_label",
+    "retract_labels",
+    "retrieve_io_pointers_for_label",
+    "retrieve_retracted_labels",
     "review",
     "review_flagged_outputs",
     "save",
@@ -133,4 +196,5 @@ __all__ = [
     "trace",
     "unflag_all",
     "unflag_output_id",
+    "web_trace",
 ]

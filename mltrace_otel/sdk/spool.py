@@ -1,71 +1,129 @@
 """The spool: how pipeline processes hand finished spans to the embedded store.
 
 A pipeline process never opens chDB. Its span exporter writes each batch of finished spans
-to a temporary file and publishes it with an atomic rename as ``<ns>-<pid>-<random>.arrow``
-(``otel_traces`` rows as an Arrow IPC file). Whoever queries the store first claims the
-published files by renaming them into a claim folder, inserts them, and deletes them. A file
-is either published whole or not at all, so a crash loses nothing that was flushed; a crash
-between insert and delete re-inserts a batch, which the queries tolerate (they deduplicate
-runs by span id).
+to a temporary file, fsyncs it, publishes it with an atomic rename as
+``<ns>-<pid>-<random>.arrow`` (``otel_traces`` rows as an Arrow IPC file) and fsyncs the
+folder, so after a power loss a file is either whole or absent. A write that fails (a full
+disk) removes its temporary file and keeps the batch in memory; it is retried on the next
+export and on every flush while the process lives, and a warning names the runs still
+undelivered at exit.
+
+Whoever queries the store claims the published files by renaming them into a claim folder,
+inserts them, and deletes them (``mltrace_otel.store.local``). A file that is not a spool
+batch (empty, truncated, foreign) is moved to ``quarantine/`` instead.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
+import threading
 import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Final, NamedTuple
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 logger = logging.getLogger("mltrace_otel")
 
-SUFFIX = ".arrow"
-CLAIMED = "claimed"
+SUFFIX: Final = ".arrow"
+CLAIMED: Final = "claimed"
+QUARANTINE: Final = "quarantine"
+
+MAX_PENDING_BYTES: Final = 256 << 20
+"""Most bytes of unwritten batches a process keeps in memory for retry (oldest dropped)."""
 
 
 def publish(spool_dir: Path, payload: bytes) -> Path:
-    """Write ``payload`` as a new spool file, visible to readers only once complete."""
+    """Write ``payload`` as a new spool file, visible to readers only once complete and durable.
+
+    On any failure the temporary file is removed and the error is raised.
+    """
     spool_dir.mkdir(parents=True, exist_ok=True)
     name = f"{time.time_ns()}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
     temporary = spool_dir / f".{name}.tmp"
-    with open(temporary, "wb") as handle:
-        handle.write(payload)
     final = spool_dir / f"{name}{SUFFIX}"
-    os.replace(temporary, final)
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(descriptor, view):]
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+        os.replace(temporary, final)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    fsync_directory(spool_dir)
     return final
 
 
-def claim(spool_dir: Path) -> Path | None:
-    """Move every published spool file into a fresh claim folder and return that folder.
+def fsync_directory(folder: Path) -> None:
+    """Make renames and creations in ``folder`` durable (best effort where unsupported)."""
+    with contextlib.suppress(OSError):
+        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
-    Files left in older claim folders (by a reader that crashed) are claimed again.
-    Returns ``None`` when there is nothing to ingest.
+
+class Claim(NamedTuple):
+    """A claim folder, and whether an earlier reader left it (its rows may be in the store)."""
+
+    folder: Path
+    leftover: bool
+
+
+def claim(spool_dir: Path) -> list[Claim]:
+    """Move published spool files into a fresh claim folder; return it after any leftovers.
+
+    Folders left by a reader that stopped before releasing them come first, unchanged: their
+    files may already be in the store, so they must be ingested without duplicating rows.
+    Returns an empty list when there is nothing to ingest.
     """
     try:
         entries = list(os.scandir(spool_dir))
     except FileNotFoundError:
-        return None
+        return []
     claim_root = spool_dir / CLAIMED
-    pending = [entry.path for entry in entries if entry.name.endswith(SUFFIX)]
+    claims: list[Claim] = []
     if claim_root.is_dir():
-        for leftover in claim_root.iterdir():
-            pending.extend(str(path) for path in leftover.glob(f"*{SUFFIX}"))
-            _remove_if_empty(leftover)
-    if not pending:
-        return None
-    folder = claim_root / f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
-    folder.mkdir(parents=True)
-    for path in pending:
-        try:
-            os.replace(path, folder / os.path.basename(path))
-        except FileNotFoundError:  # another reader claimed it first
-            continue
-    return folder
+        for leftover in sorted(claim_root.iterdir()):
+            if any(leftover.glob(f"*{SUFFIX}")):
+                claims.append(Claim(leftover, leftover=True))
+            else:
+                _remove_if_empty(leftover)
+    pending = [entry.path for entry in entries if entry.name.endswith(SUFFIX)]
+    if pending:
+        folder = claim_root / f"{time.time_ns()}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        folder.mkdir(parents=True)
+        for path in pending:
+            try:
+                os.replace(path, folder / os.path.basename(path))
+            except FileNotFoundError:  # another reader claimed it first
+                continue
+        claims.append(Claim(folder, leftover=False))
+    return claims
+
+
+def quarantine(spool_dir: Path, path: Path) -> Path:
+    """Move a file that cannot be ingested to ``quarantine/`` beside the spool; its new path."""
+    folder = spool_dir / QUARANTINE
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    if target.exists():
+        target = folder / f"{path.stem}-{uuid.uuid4().hex[:8]}{path.suffix}"
+    os.replace(path, target)
+    return target
 
 
 def release(folder: Path) -> None:
@@ -81,10 +139,27 @@ def _remove_if_empty(folder: Path) -> None:
 
 
 class SpoolSpanExporter(SpanExporter):
-    """OpenTelemetry span exporter that publishes batches of spans to the spool."""
+    """OpenTelemetry span exporter that publishes batches of spans to the spool.
+
+    Batches that could not be written (a full disk) stay in memory, bounded by
+    ``MAX_PENDING_BYTES``, and are written by the next export or flush; ``force_flush``
+    returns False while any are pending.
+    """
 
     def __init__(self, spool_dir: Path) -> None:
         self._spool_dir = spool_dir
+        self._pending: list[tuple[bytes, int]] = []
+        self._mutex = threading.Lock()
+        self._failing = False
+        self._last_error = ""
+        self._finished = False
+        atexit.register(self._at_exit)
+
+    @property
+    def pending_runs(self) -> int:
+        """Runs encoded but not yet written to the spool."""
+        with self._mutex:
+            return sum(count for _, count in self._pending)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         if not spans:
@@ -92,16 +167,70 @@ class SpoolSpanExporter(SpanExporter):
         try:
             from mltrace_otel.rows import encode_arrow  # pyarrow: off the import path
 
-            publish(self._spool_dir, encode_arrow(spans))
+            payload = encode_arrow(spans)
         except Exception as error:  # never raise into the pipeline
-            logger.warning(
-                "mltrace: could not write %d run(s) to %s: %s", len(spans), self._spool_dir, error
-            )
+            logger.warning("mltrace: could not encode %d run(s): %s", len(spans), error)
             return SpanExportResult.FAILURE
-        return SpanExportResult.SUCCESS
+        with self._mutex:
+            self._pending.append((payload, len(spans)))
+            self._bound_pending()
+            written = self._write_pending()
+        return SpanExportResult.SUCCESS if written else SpanExportResult.FAILURE
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        return True
+        with self._mutex:
+            return self._write_pending()
 
     def shutdown(self) -> None:
-        return None
+        self._at_exit()
+
+    # -- internals -------------------------------------------------------------------------
+    def _write_pending(self) -> bool:
+        """Write pending batches oldest first; True when none is left. Holds ``_mutex``."""
+        while self._pending:
+            payload = self._pending[0][0]
+            try:
+                publish(self._spool_dir, payload)
+            except Exception as error:  # never raise into the pipeline
+                self._last_error = str(error)
+                if not self._failing:
+                    self._failing = True
+                    logger.warning(
+                        "mltrace: could not write %d run(s) to the spool %s (%s); keeping "
+                        "them in memory and retrying", self._pending_count(), self._spool_dir,
+                        error,
+                    )
+                return False
+            self._pending.pop(0)
+        if self._failing:
+            self._failing = False
+            logger.info("mltrace: spool %s writable again; pending runs written", self._spool_dir)
+        return True
+
+    def _pending_count(self) -> int:
+        return sum(count for _, count in self._pending)
+
+    def _bound_pending(self) -> None:
+        total = sum(len(payload) for payload, _ in self._pending)
+        dropped = 0
+        while total > MAX_PENDING_BYTES and len(self._pending) > 1:
+            payload, count = self._pending.pop(0)
+            total -= len(payload)
+            dropped += count
+        if dropped:
+            logger.warning(
+                "mltrace: %d run(s) dropped: more than %d MiB could not be written to %s",
+                dropped, MAX_PENDING_BYTES >> 20, self._spool_dir,
+            )
+
+    def _at_exit(self) -> None:
+        with self._mutex:
+            if self._finished:
+                return
+            self._finished = True
+            if not self._write_pending():
+                logger.warning(
+                    "mltrace: %d run(s) were never written to the spool %s (%s) and are lost "
+                    "at exit", self._pending_count(), self._spool_dir, self._last_error,
+                )
+        atexit.unregister(self._at_exit)

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mltrace_otel.store.sql import schema_statements
-
 if TYPE_CHECKING:
     import numpy as np
+
+    from mltrace_otel.store.schema import Table
 
 
 class StoreError(RuntimeError):
@@ -32,8 +32,14 @@ class Store(abc.ABC):
     """A ClickHouse that holds ``otel_traces`` and mltrace's own tables."""
 
     @abc.abstractmethod
-    def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Result:
-        """Run a read query; every value is a bound ``{name:Type}`` parameter."""
+    def query(
+        self, sql: str, parameters: Mapping[str, Any] | None = None, *, readonly: bool = False
+    ) -> Result:
+        """Run a query; every value is a bound ``{name:Type}`` parameter.
+
+        ``readonly=True`` runs it under ClickHouse's ``readonly=1`` (no writes, no DDL, no
+        table functions that read files or the network): for SQL a user typed.
+        """
 
     @abc.abstractmethod
     def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> None:
@@ -54,10 +60,39 @@ class Store(abc.ABC):
         tell (only this process writes to it); None when it cannot."""
         return None
 
-    def init_db(self) -> None:
-        """Create otel_traces (as the Collector would) and mltrace's tables and views."""
-        for statement in schema_statements():
-            self.command(statement)
+    @property
+    def location(self) -> str:
+        """Where the store is, for messages (never with secrets)."""
+        return type(self).__name__
+
+    def init_db(self) -> bool:
+        """Create otel_traces (as the Collector would) and mltrace's tables and views, or
+        migrate them to this release's schema; True when any DDL ran."""
+        from mltrace_otel.store import schema
+
+        return schema.ensure(self, self.location, self.expected_layout)
+
+    def expected_layout(self) -> dict[str, Table]:
+        """The tables and views this release's DDL creates, as ClickHouse describes them."""
+        from mltrace_otel.store import schema
+
+        return schema.standalone_layout()
+
+    def schema_drift(self) -> list[str]:
+        """How the store differs from this release's schema, one line per difference."""
+        from mltrace_otel.store import schema
+
+        return schema.drift(self, self.expected_layout())
+
+    def rebuild(self) -> int:
+        """Recreate the project's derived tables and refill them from ``otel_traces``;
+        returns the number of spans read."""
+        from mltrace_otel.store import schema
+
+        schema.refuse_newer_store(self, self.location)
+        count = schema.rebuild_derived(self)
+        schema.record(self)
+        return count
 
     @abc.abstractmethod
     def close(self) -> None:

@@ -1,28 +1,31 @@
 """The embedded store: chDB (ClickHouse in-process) persisted under ``MLTRACE_HOME``.
 
 chDB allows one process at a time on a store folder, so the process that queries takes an
-exclusive file lock, ingests the spool first (read-your-writes), and lets the lock go after
-a short idle period so that other processes (a CLI next to a notebook) can query too.
+exclusive file lock (``store.lock``), ingests the spool first (read-your-writes), and lets
+the lock go after a short idle period, or between two queries as soon as another process
+waits for it, so that other processes (a CLI next to a notebook) can query too. Opening
+checks the schema version (``store.schema``): no DDL runs when it is current.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
+import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
 from mltrace_otel.config import ConfigurationError, Settings
-from mltrace_otel.sdk import spool as _spool
+from mltrace_otel.store import ingest as _ingest
+from mltrace_otel.store import schema
 from mltrace_otel.store.base import Result, Store, StoreError
-from mltrace_otel.store.sql import schema_statements
+from mltrace_otel.store.lock import StoreLock
 from mltrace_otel.store.values import bind_parameters
 
 LOCK_TIMEOUT_SECONDS = float(os.environ.get("MLTRACE_LOCK_TIMEOUT", "60"))
@@ -31,8 +34,15 @@ LOCK_TIMEOUT_SECONDS = float(os.environ.get("MLTRACE_LOCK_TIMEOUT", "60"))
 IDLE_RELEASE_SECONDS = float(os.environ.get("MLTRACE_IDLE_RELEASE", "1.0"))
 """Idle time after which the embedded store is closed so other processes can open it."""
 
-_INGEST = "INSERT INTO otel_traces SELECT * FROM file({path:String}, 'Arrow')"
 _GLOB_CHARACTERS = set("*?{}[]")
+_SESSION_SETTINGS = (
+    "SET output_format_json_quote_64bit_integers = 0",
+    "SET session_timezone = 'UTC'",
+)
+# What ClickHouse's readonly=1 still lets an embedded (clickhouse-local) session do: read any
+# file with the file() function, write one with INTO OUTFILE.
+_OUTSIDE_STORE = re.compile(r"\bINTO\s+OUTFILE\b|\bfile\s*\(", re.IGNORECASE)
+_STRING_LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'")
 
 
 class LocalStore(Store):
@@ -46,18 +56,30 @@ class LocalStore(Store):
             )
         self._settings = settings
         self._session: Any = None
-        self._lock_file: IO[str] | None = None
+        self._readonly_session: Any = None
+        self._lock = StoreLock(settings.home)
+        self._span_columns: set[str] = set()
         self._mutex = threading.RLock()
         self._last_used = 0.0
         self._closer: threading.Thread | None = None
         self._hold = hold  # ``mltrace serve`` keeps the store (and its lock) until close()
         self._generation = 0
+        self._schema_changed = False
 
     # -- Store -----------------------------------------------------------------------------
-    def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Result:
+    @property
+    def location(self) -> str:
+        return f"at {self._settings.store_dir}"
+
+    def query(
+        self, sql: str, parameters: Mapping[str, Any] | None = None, *, readonly: bool = False
+    ) -> Result:
         with self._mutex:
             self._ready()
-            raw = self._execute(sql, "JSONCompact", parameters)
+            if readonly:
+                raw = self._execute_readonly(sql, parameters)
+            else:
+                raw = self._execute(sql, "JSONCompact", parameters)
         return _parse(raw)
 
     def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> None:
@@ -95,25 +117,35 @@ class LocalStore(Store):
         self.ingest()  # spans still in the spool are content too (read-your-writes)
         return self._generation
 
-    def init_db(self) -> None:
+    def init_db(self) -> bool:
         with self._mutex:
             if self._session is None:
                 self._open()
+            return self._schema_changed
+
+    def expected_layout(self) -> dict[str, schema.Table]:
+        with self._mutex:
+            if self._session is None:
+                self._open()
+            return schema.scratch_layout(lambda sql: self._execute(sql, "TSV", None), self._rows)
 
     def close(self) -> None:
         with self._mutex:
-            if self._session is not None:
-                try:
-                    self._session.close()
-                finally:
-                    self._session = None
-            if self._lock_file is not None:
-                fcntl.flock(self._lock_file, fcntl.LOCK_UN)
-                self._lock_file.close()
-                self._lock_file = None
+            for attribute in ("_readonly_session", "_session"):
+                session = getattr(self, attribute)
+                if session is not None:
+                    setattr(self, attribute, None)
+                    try:
+                        session.close()
+                    except Exception as error:  # closing must release the lock regardless
+                        logging.getLogger("mltrace_otel").debug("chDB close: %s", error)
+            self._lock.release()
 
     # -- internals -------------------------------------------------------------------------
     def _ready(self) -> None:
+        if self._session is not None and not self._hold and self._lock.should_yield():
+            self.close()  # another process waits: let it in between two queries
+            self._open(after_yield=True)
         if self._session is None:
             self._open()
         self.ingest()
@@ -126,41 +158,81 @@ class LocalStore(Store):
         finally:
             self._last_used = time.monotonic()
 
+    def _execute_readonly(self, sql: str, parameters: Mapping[str, Any] | None) -> bytes:
+        """Run user SQL on a second session of the same store opened with readonly=1."""
+        if self._readonly_session is None:
+            from chdb import session
+
+            readonly = session.Session(str(self._settings.store_dir))
+            for statement in (*_SESSION_SETTINGS, "SET readonly = 1"):
+                readonly.query(statement, "TSV")
+            self._readonly_session = readonly
+        try:
+            normal = self._readonly_session.query(
+                "SELECT formatQuery({sql:String})", "TSVRaw", params={"sql": sql}
+            ).bytes().decode()
+            if _OUTSIDE_STORE.search(_STRING_LITERAL.sub("''", normal)):
+                raise StoreError(
+                    "read-only SQL cannot read or write files (file(), INTO OUTFILE); "
+                    "use --write for deliberate changes"
+                )
+            return self._readonly_session.query(
+                sql, "JSONCompact", params=bind_parameters(parameters)
+            ).bytes()
+        except StoreError:
+            raise
+        except Exception as error:
+            message = _first_line(error)
+            if "READONLY" in message or "readonly mode" in message:
+                message = "read-only SQL cannot write, change tables or read outside the store"
+                message += " (use --write for deliberate changes)"
+            raise StoreError(message) from error
+        finally:
+            self._last_used = time.monotonic()
+
+    def _rows(self, sql: str, parameters: Mapping[str, Any]) -> list[list[Any]]:
+        text = self._execute(sql, "TabSeparatedRaw", parameters).decode()
+        return [line.split("\t") for line in text.splitlines()]
+
     def ingest(self) -> int:
         """Insert every published spool file; returns how many files were ingested."""
         with self._mutex:
             if self._session is None:
                 self._open()
-            folder = _spool.claim(self._settings.spool_dir)
-            if folder is None:
-                return 0
-            files = len(list(folder.glob(f"*{_spool.SUFFIX}")))
-            if files:
+            inserted = _ingest.ingest(
+                self._settings.spool_dir,
+                self._span_columns,
+                lambda sql, parameters: self._execute(sql, "TSV", parameters),
+            )
+            if inserted:
                 self._generation += 1
-                try:
-                    self._execute(_INGEST, "TSV", {"path": f"{folder}/*{_spool.SUFFIX}"})
-                except StoreError as error:
-                    raise StoreError(
-                        f"could not ingest spool files in {folder}: {error}"
-                    ) from error
-            _spool.release(folder)
-            return files
+            return inserted
 
-    def _open(self) -> None:
+    def _open(self, *, after_yield: bool = False) -> None:
         store_dir = self._settings.store_dir
         try:
             store_dir.mkdir(parents=True, exist_ok=True)
-            self._lock_file = _acquire(self._settings.home / "store.lock")
+            self._lock.acquire(LOCK_TIMEOUT_SECONDS, after_yield=after_yield)
         except OSError as error:
             raise StoreError(f"cannot open the store at {store_dir}: {error}") from error
         try:
             from chdb import session
 
             self._session = session.Session(str(store_dir))
-            self._execute("SET output_format_json_quote_64bit_integers = 0", "TSV", None)
-            self._execute("SET session_timezone = 'UTC'", "TSV", None)
-            for statement in schema_statements():
+            for statement in _SESSION_SETTINGS:
                 self._execute(statement, "TSV", None)
+            self._schema_changed = schema.ensure(
+                _SessionStore(self), self.location, self.expected_layout
+            )
+            self._span_columns = {
+                row[0] for row in self._rows(
+                    "SELECT name FROM system.columns WHERE database = currentDatabase() "
+                    "AND table = 'otel_traces'", {},
+                )
+            }
+        except schema.SchemaTooNew:
+            self.close()
+            raise
         except Exception as error:
             self.close()
             message = f"cannot open the store at {store_dir}: {_first_line(error)}"
@@ -175,31 +247,37 @@ class LocalStore(Store):
 
     def _close_when_idle(self) -> None:
         while True:
-            time.sleep(IDLE_RELEASE_SECONDS / 4)
+            time.sleep(min(IDLE_RELEASE_SECONDS / 4, 0.1))
             with self._mutex:
                 if self._session is None:
                     return
-                if time.monotonic() - self._last_used >= IDLE_RELEASE_SECONDS:
+                idle = time.monotonic() - self._last_used >= IDLE_RELEASE_SECONDS
+                if idle or self._lock.should_yield():
                     self.close()
                     return
 
 
-def _acquire(path: Path) -> IO[str]:
-    """Exclusive lock on ``path``, waiting up to ``LOCK_TIMEOUT_SECONDS``."""
-    handle = open(path, "a+")  # noqa: SIM115 (held open while the lock is held)
-    deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
-    while True:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return handle
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                handle.close()
-                raise StoreError(
-                    f"the store at {path.parent} is in use by another process; "
-                    f"waited {LOCK_TIMEOUT_SECONDS:.0f}s (set MLTRACE_LOCK_TIMEOUT to wait longer)"
-                ) from None
-            time.sleep(0.05)
+class _SessionStore(Store):
+    """The open session of a LocalStore, without spool ingestion (used while opening)."""
+
+    def __init__(self, store: LocalStore) -> None:
+        self._store = store
+
+    def query(
+        self, sql: str, parameters: Mapping[str, Any] | None = None, *, readonly: bool = False
+    ) -> Result:
+        return _parse(self._store._execute(sql, "JSONCompact", parameters))
+
+    def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> None:
+        self._store._execute(sql, "TSV", parameters)
+
+    def columns(
+        self, sql: str, parameters: Mapping[str, Any] | None = None
+    ) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        return None
 
 
 def _first_line(error: BaseException) -> str:

@@ -1,0 +1,133 @@
+"""Spool ingestion into the embedded store: check, insert, quarantine, never duplicate.
+
+Each claim folder (``mltrace_otel.sdk.spool.claim``) is inserted with one statement per
+column layout, columns matched by name. Before that every file is opened with pyarrow: an
+empty, truncated or foreign file (not ``otel_traces`` rows) is moved to the quarantine folder
+and the rest ingests; one warning lists what was moved.
+
+A folder an earlier reader left behind (it was killed after inserting, before deleting) is
+inserted with an anti-join on ``(TraceId, SpanId)`` against ``otel_traces`` in the batch's
+time range, so rows already there are not inserted twice; the same path retries file by
+file when a folder's insert fails, and a file that fails alone is quarantined.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Final
+
+import pyarrow as pa
+
+from mltrace_otel.sdk import spool
+from mltrace_otel.store.base import StoreError
+
+logger = logging.getLogger("mltrace_otel")
+
+Execute = Callable[[str, Mapping[str, Any]], None]
+
+REQUIRED_COLUMNS: Final = ("Timestamp", "TraceId", "SpanId")
+
+ENV_FAULT: Final = "MLTRACE_FAULT"
+"""Test-only fault injection: ``kill-after-insert`` SIGKILLs the reader between inserting a
+claim folder and deleting it."""
+
+
+def ingest(spool_dir: Path, columns: set[str], execute: Execute) -> int:
+    """Insert every published spool file; returns how many files were inserted."""
+    inserted = 0
+    quarantined: list[tuple[Path, str]] = []
+    for claim in spool.claim(spool_dir):
+        groups: dict[tuple[str, ...], list[Path]] = {}
+        for path in sorted(claim.folder.glob(f"*{spool.SUFFIX}")):
+            names, reason = check(path, columns)
+            if names is None:
+                quarantined.append((spool.quarantine(spool_dir, path), reason))
+            else:
+                groups.setdefault(names, []).append(path)
+        for names, paths in groups.items():
+            inserted += _insert_group(spool_dir, names, paths, claim.leftover, execute,
+                                      quarantined)
+        if os.environ.get(ENV_FAULT) == "kill-after-insert":
+            os.kill(os.getpid(), signal.SIGKILL)
+        spool.release(claim.folder)
+    if quarantined:
+        listed = "; ".join(f"{path.name}: {reason}" for path, reason in quarantined[:5])
+        more = f"; and {len(quarantined) - 5} more" if len(quarantined) > 5 else ""
+        logger.warning(
+            "mltrace: moved %d spool file(s) that are not span batches to %s (%s%s)",
+            len(quarantined), spool_dir / spool.QUARANTINE, listed, more,
+        )
+    return inserted
+
+
+def check(path: Path, columns: set[str]) -> tuple[tuple[str, ...] | None, str]:
+    """The column names of a spool file, or None and why it cannot be ingested."""
+    try:
+        if path.stat().st_size == 0:
+            return None, "empty file"
+        with pa.memory_map(str(path)) as source:
+            reader = pa.ipc.open_file(source)
+            names = tuple(reader.schema.names)
+            for index in range(reader.num_record_batches):
+                reader.get_batch(index)
+    except (pa.ArrowException, OSError) as error:
+        return None, f"not a whole Arrow file ({_first_line(error)})"
+    missing = [name for name in REQUIRED_COLUMNS if name not in names]
+    unknown = [name for name in names if name not in columns]
+    if missing or unknown:
+        return None, f"not otel_traces rows (missing {missing}, unknown {unknown[:3]})"
+    return names, ""
+
+
+def _insert_group(
+    spool_dir: Path,
+    names: tuple[str, ...],
+    paths: list[Path],
+    leftover: bool,
+    execute: Execute,
+    quarantined: list[tuple[Path, str]],
+) -> int:
+    pattern = _pattern(paths)
+    try:
+        execute(_insert_sql(names, deduplicate=leftover), {"path": pattern})
+        return len(paths)
+    except StoreError:
+        pass  # some rows may be in: retry file by file, deduplicated
+    inserted = 0
+    for path in paths:
+        try:
+            execute(_insert_sql(names, deduplicate=True), {"path": str(path)})
+            inserted += 1
+        except StoreError as error:
+            reason = f"rejected by the store ({error})"
+            quarantined.append((spool.quarantine(spool_dir, path), reason))
+    return inserted
+
+
+def _pattern(paths: list[Path]) -> str:
+    """One ``file()`` path for files of one folder (``{a,b}`` is ClickHouse's alternation)."""
+    if len(paths) == 1:
+        return str(paths[0])
+    return f"{paths[0].parent}/{{{','.join(path.name for path in paths)}}}"
+
+
+def _insert_sql(names: tuple[str, ...], *, deduplicate: bool) -> str:
+    listed = ", ".join(f"`{name}`" for name in names)
+    source = "file({path:String}, 'Arrow')"
+    sql = f"INSERT INTO otel_traces ({listed}) SELECT {listed} FROM {source}"
+    if deduplicate:
+        sql += (
+            f" WHERE (TraceId, SpanId) NOT IN (SELECT TraceId, SpanId FROM otel_traces"
+            f" WHERE Timestamp >= (SELECT min(Timestamp) FROM {source})"
+            f" AND Timestamp <= (SELECT max(Timestamp) FROM {source}))"
+        )
+    return sql
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
