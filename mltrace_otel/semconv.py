@@ -43,6 +43,21 @@ COMPONENT_TAGS: Final = "mltrace.component.tags"
 COMPONENT_DEFINITION: Final = "mltrace.component.definition"
 """``true`` on a zero-length span that only declares or tags a component (not a run)."""
 
+# --- Pipelines -------------------------------------------------------------------------------
+
+PIPELINE_NAME: Final = "mltrace.pipeline.name"
+"""Pipeline name, on the root span ``mltrace.pipeline()``/``mltrace run`` open: one pipeline
+execution is one trace. Such a span never carries ``mltrace.component.name``, so it is not a
+component run (the run tables select spans by that attribute)."""
+
+PROCESS_EXECUTABLE_NAME: Final = "process.executable.name"
+"""On an ``mltrace run`` pipeline span: the command's executable (OpenTelemetry process
+convention; the arguments are not recorded, they may hold secrets)."""
+
+PROCESS_EXIT_CODE: Final = "process.exit.code"
+"""On an ``mltrace run`` pipeline span: the command's exit code (OpenTelemetry process
+convention); a non-zero code sets the span status to ERROR."""
+
 # --- Runs ---------------------------------------------------------------------------------
 
 RUN_INPUTS: Final = "mltrace.run.inputs"

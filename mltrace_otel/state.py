@@ -45,7 +45,7 @@ def store() -> Store:
     """The store client for the active settings; pending spans are exported first."""
     global _store
     if _tracing is not None:
-        _tracing.flush()
+        _tracing.flush(probe=False)  # read-your-writes, without waiting on a down backend
     if _store is None:
         with _lock:
             if _store is None:
@@ -59,7 +59,7 @@ def store() -> Store:
 def _close_store() -> None:
     """Close the store before interpreter teardown (chDB must not be torn down implicitly)."""
     if _tracing is not None:
-        _tracing.flush()
+        _tracing.flush(probe=False)
     if _store is not None:
         _store.close()
 
@@ -84,5 +84,6 @@ def configure(
 
 
 def flush() -> bool:
-    """Export every finished run now."""
-    return tracing().flush() if _tracing is not None else True
+    """Export every finished run now, and what waits in the outbox; True when nothing is left
+    undelivered (an outbox left by an earlier process counts too)."""
+    return tracing().flush()

@@ -90,7 +90,8 @@ def resolve(
                     and (not version or candidate.version == version)
                 )
                 if best is not None:
-                    seen[best.run.id] = best.run
+                    if best.run.id not in best.run.links:  # a continuation row: facts by id
+                        seen[best.run.id] = best.run
                     _add(edges[item.id], best.run.id)
     _resolve_upstream(store, [item for item in consumers if item.upstream], edges)
     for item in consumers:

@@ -93,6 +93,13 @@ class Run:
     def owner(self) -> str:
         return self.attributes.get(semconv.COMPONENT_OWNER, "")
 
+    def to_dictionary(self) -> dict[str, Any]:
+        """mltrace's dictionary form of a run (timestamps as datetimes, pointers as names)."""
+        names = ("id", "component_name", "start_timestamp", "end_timestamp", "inputs",
+                 "outputs", "git_hash", "git_tags", "code_snapshot", "dependencies", "notes",
+                 "stale")
+        return {name: getattr(self, name) for name in names}
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (timestamps as ISO 8601 strings)."""
         data = {

@@ -13,6 +13,8 @@ from mltrace_otel.lineage.walk import depth_first
 from mltrace_otel.query.models import ComponentInfo, Run, run_from_row
 from mltrace_otel.query.notes import attach_notes
 from mltrace_otel.query.staleness import attach_staleness
+from mltrace_otel.sdk.links import registry
+from mltrace_otel.sdk.pointers import IOPointer
 from mltrace_otel.store import Store
 from mltrace_otel.store import sql as _sql
 
@@ -105,25 +107,45 @@ def get_component_run_information(run_id: str) -> Run:
 
 def get_history(
     component_name: str,
-    limit: int = 10,
+    limit: int | None = 10,
     date_lower: datetime | None = None,
     date_upper: datetime | None = None,
 ) -> list[Run]:
-    """Runs of a component, newest first."""
+    """Runs of a component, newest first; ``limit=None`` returns all of them (as in mltrace)."""
     parameters = {
         "component": component_name,
-        "lower": date_lower or _EARLIEST,
-        "upper": date_upper or _LATEST,
-        "limit": max(int(limit), 0),
+        "lower": _bound(date_lower, _EARLIEST),
+        "upper": _bound(date_upper, _LATEST),
+        "limit": _ALL if limit is None else max(int(limit), 0),
     }
     ids = [row[0] for row in _store().query(_sql.load("history"), parameters).rows]
     return _ordered_runs(ids)
 
 
-def get_recent_run_ids(limit: int = 5) -> list[str]:
-    """Ids of the most recent runs of any component, newest first."""
-    rows = _store().query(_sql.load("recent"), {"limit": max(int(limit), 0)}).rows
+def get_recent_run_ids(limit: int = 5, last_run_id: str | None = None) -> list[str]:
+    """Ids of the most recent runs of any component, newest first. With ``last_run_id``
+    (mltrace's paging), the runs that started no later than that run, without it."""
+    count = max(int(limit), 0)
+    if last_run_id:
+        last = get_component_run_information(last_run_id)
+        parameters = {"limit": count, "before": last.start_timestamp, "last": last.id}
+        rows = _store().query(_sql.load("recent_before"), parameters).rows
+    else:
+        rows = _store().query(_sql.load("recent"), {"limit": count}).rows
     return [row[0] for row in rows]
+
+
+_ALL = 2**63 - 1
+"""LIMIT for "every row" (mltrace's ``limit=None``)."""
+
+
+def _bound(value: datetime | None, default: datetime) -> datetime:
+    """A date bound for a query; mltrace's ``datetime.min``/``datetime.max`` are open bounds."""
+    if value is None or value in (datetime.min, datetime.max):
+        return default
+    if not isinstance(value, datetime):
+        raise TypeError(f"date bounds are datetimes, got {type(value).__name__}")
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 # -- lineage -------------------------------------------------------------------------------
@@ -147,6 +169,51 @@ def backtrace(output_id: str) -> list[tuple[int, Run]]:
 
 
 trace = backtrace
+
+
+def web_trace(output_id: str) -> list[dict[str, Any]]:
+    """mltrace's UI tree of ``output_id``'s trace: one node for the latest run that produced
+    it, whose ``childNodes`` are its outputs and then, recursively, its dependencies."""
+    lineage = _dependencies.Lineage(_store())
+    root = lineage.latest_producer(output_id)
+    if root is None:
+        raise NotFoundError(f"no run produced output {output_id!r}")
+    edges = lineage.upstream_closure([root])
+    runs = fetch_runs(edges, edges)
+    return [_web_node(runs, edges, root, set())]
+
+
+_ICONS = {"DATA": "database", "MODEL": "function", "ENDPOINT": "flow-end"}
+
+
+def _web_node(
+    runs: Mapping[str, Run], edges: Mapping[str, list[str]], run_id: str, path: set[str]
+) -> dict[str, Any]:
+    run = runs[run_id]
+    node_id = f"componentrun_{run_id}"
+    children: list[dict[str, Any]] = []
+    for pointer in sorted(run.output_pointers, key=lambda item: item.name):
+        child = {
+            "id": f"iopointer_{pointer.name}",
+            "label": pointer.name,
+            "hasCaret": False,
+            "parent": node_id,
+        }
+        icon = _ICONS.get(str(pointer.pointer_type))
+        if icon:
+            child["icon"] = icon
+        children.append(child)
+    for dependency in sorted(edges.get(run_id, [])):
+        if dependency in runs and dependency not in path:
+            children.append(_web_node(runs, edges, dependency, path | {run_id}))
+    return {
+        "id": node_id,
+        "label": run.component_name,
+        "hasCaret": True,
+        "isExpanded": True,
+        "stale": list(run.stale),
+        "childNodes": children,
+    }
 
 
 # -- components ----------------------------------------------------------------------------
@@ -195,6 +262,33 @@ def get_stale_runs(component_name: str | None = None) -> list[Run]:
     ids = [row[0] for row in rows.rows]
     runs = fetch_runs(ids)
     return [runs[run_id] for run_id in ids if run_id in runs and runs[run_id].stale]
+
+
+def get_io_pointer(
+    io_pointer_id: str, io_pointer_val: Any = None, create: bool = True
+) -> IOPointer:
+    """mltrace's pointer lookup: an ``IOPointer`` for the name (with ``io_pointer_val``'s
+    content hash as version). With ``create=False`` a name no run read or wrote raises
+    ``NotFoundError`` (a ``RuntimeError``, as in mltrace)."""
+    if not create:
+        known = _store().query(_sql.load("pointer_known"), {"pointer": io_pointer_id}).rows
+        if not known or not known[0][0]:
+            raise NotFoundError(
+                f"IOPointer with name {io_pointer_id!r} does not exist; pass create=True to "
+                "get a new one"
+            )
+    return IOPointer(io_pointer_id, io_pointer_val)
+
+
+def clean_db() -> None:
+    """mltrace's ``clean_db``: delete every run, component, flag and note in the configured
+    store (the tables stay; the schema version is kept)."""
+    store = _store()
+    tables = [row[0] for row in store.query(_sql.load("data_tables")).rows]
+    for table in tables:
+        store.command(f"TRUNCATE TABLE IF EXISTS `{table}`")
+    store.touch()
+    registry.clear()
 
 
 def add_notes_to_component_run(run_id: str, notes: str) -> str:

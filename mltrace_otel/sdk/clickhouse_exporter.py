@@ -3,7 +3,6 @@ ClickHouse server (no Collector), as the rows the Collector's ClickHouse exporte
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,30 +12,41 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from mltrace_otel import clickhouse
 from mltrace_otel.config import Settings
 
-logger = logging.getLogger("mltrace_otel")
-
 
 class ClickHouseSpanExporter(SpanExporter):
-    """Inserts spans straight into ``otel_traces`` on a ClickHouse server (no Collector)."""
+    """Inserts spans straight into ``otel_traces`` on a ClickHouse server (no Collector).
 
-    def __init__(self, settings: Settings) -> None:
+    Connecting and each insert are bounded by ``timeout`` seconds. A failed export returns
+    FAILURE and leaves its reason in ``last_error`` (the caller warns once, not per batch).
+    """
+
+    def __init__(self, settings: Settings, timeout: float) -> None:
         self._settings = settings
+        self._timeout = timeout
         self._connection: Any = None
+        self.last_error: str | None = None
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        from mltrace_otel.rows import spans_table  # pyarrow: off the import path
-
         try:
+            from mltrace_otel.rows import spans_table  # pyarrow: off the import path
+
             if self._connection is None:
-                self._connection = clickhouse.connect(self._settings)
+                self._connection = clickhouse.connect(self._settings, timeout=self._timeout)
             self._connection.insert_arrow("otel_traces", spans_table(spans))
         except Exception as error:  # never raise into the pipeline
-            logger.warning(
-                "mltrace: could not insert %d run(s) into ClickHouse: %s", len(spans), error
-            )
+            self.last_error = str(error)
+            self._close()
             return SpanExportResult.FAILURE
+        self.last_error = None
         return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
+        self._close()
+
+    def _close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # a broken connection may fail to close; it is dropped anyway
+                return

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import functools
 import inspect
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, overload
 
 from opentelemetry import trace
 
 from mltrace_otel import state
 from mltrace_otel.sdk import datatests
-from mltrace_otel.sdk.pointers import IOPointer, pointers_from_value, unique
-from mltrace_otel.sdk.run import DEFAULT_STALENESS_THRESHOLD, ComponentRun, emit
+from mltrace_otel.sdk.capture import LocalsCapture
+from mltrace_otel.sdk.pointers import IOPointer, PointerType, pointers_from_value
+from mltrace_otel.sdk.run import DEFAULT_STALENESS_THRESHOLD, ComponentMeta, ComponentRun, emit
 
 logger = logging.getLogger("mltrace_otel")
 
@@ -33,9 +35,10 @@ _AUTO_LOG_BYTES = 1 << 20
 class Component:
     """A pipeline stage. Decorate its function with ``@component.run``; subclass freely.
 
-    ``beforeTests``/``afterTests`` are data tests (``Test`` subclasses or instances) and
-    ``beforeTriggers``/``afterTriggers`` callables, run before the function (given its
-    arguments by name) and after it returns (given its locals by name).
+    Arguments in mltrace's positional order. ``beforeTests``/``afterTests`` are data tests
+    (``Test`` subclasses or instances) and ``beforeTriggers``/``afterTriggers`` callables,
+    run before the function (given its arguments by name) and after it returns (given its
+    locals by name).
     """
 
     def __init__(
@@ -43,14 +46,17 @@ class Component:
         name: str,
         owner: str = "",
         description: str = "",
-        tags: Sequence[str] | None = None,
         beforeTests: Sequence[Any] | None = None,
         afterTests: Sequence[Any] | None = None,
+        tags: Sequence[str] | None = None,
+        *,
         beforeTriggers: Sequence[Callable[..., Any]] | None = None,
         afterTriggers: Sequence[Callable[..., Any]] | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise ValueError("a component needs a non-empty name")
+        if isinstance(tags, str):
+            tags = [tags]
         self.name = name
         self.owner = owner
         self.description = description
@@ -63,52 +69,146 @@ class Component:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
 
+    def to_dictionary(self) -> dict[str, Any]:
+        """mltrace's dictionary form of the component."""
+        return {
+            "name": self.name,
+            "owner": self.owner,
+            "description": self.description,
+            "tags": list(self.tags),
+            "beforeTests": list(self.beforeTests),
+            "afterTests": list(self.afterTests),
+        }
+
     @overload
-    def run(self, func: F) -> F: ...
+    def run(self, input_vars: F) -> F: ...
 
     @overload
     def run(
         self,
-        func: None = None,
-        *,
         input_vars: Sequence[str] | None = None,
         output_vars: Sequence[str] | None = None,
-        auto_log: bool = False,
+        endpoint: bool = False,
         staleness_threshold: int = DEFAULT_STALENESS_THRESHOLD,
+        auto_log: bool = False,
+        **kwargs: Any,
     ) -> Callable[[F], F]: ...
 
     def run(
         self,
-        func: F | None = None,
-        *,
-        input_vars: Sequence[str] | None = None,
+        input_vars: Sequence[str] | Callable[..., Any] | None = None,
         output_vars: Sequence[str] | None = None,
-        auto_log: bool = False,
+        endpoint: bool = False,
         staleness_threshold: int = DEFAULT_STALENESS_THRESHOLD,
-    ) -> F | Callable[[F], F]:
+        auto_log: bool = False,
+        **kwargs: Any,
+    ) -> Any:
         """Log every call of the decorated function as a component run.
 
         ``input_vars``/``output_vars`` name local variables whose values at return are the
-        run's inputs/outputs. Return values and exceptions are the caller's, untouched.
+        run's inputs/outputs; ``endpoint=True`` marks the outputs as endpoints. mltrace's
+        keywords ``input_filenames``/``output_filenames`` (variables holding names),
+        ``input_kwargs``/``output_kwargs`` (``{name_variable: value_variable}``) and
+        ``skip_before``/``skip_after`` work as there; any other keyword renames a test
+        argument as in mltrace (``test_name="variable"``) and is otherwise ignored, with a
+        warning. Return values and exceptions are the caller's, untouched.
         """
-
-        def decorate(function: F) -> F:
-            recorder = _RunRecorder(
-                self,
-                function,
-                list(input_vars or []),
-                list(output_vars or []),
-                auto_log,
-                staleness_threshold,
+        if callable(input_vars) and not isinstance(input_vars, (str, list, tuple)):
+            return self.run()(input_vars)
+        if not isinstance(endpoint, bool):
+            raise TypeError(
+                "endpoint must be a bool: mltrace's third positional argument of run() is "
+                "input_vars in some versions; pass input_vars=/output_vars= by keyword"
             )
+        spec = _IOSpec.build(input_vars, output_vars, endpoint, kwargs, self.name)
+        return self._decorator(spec, auto_log, staleness_threshold)
+
+    def _decorator(
+        self, spec: _IOSpec, auto_log: bool, staleness_threshold: int
+    ) -> Callable[[F], F]:
+        def decorate(function: F) -> F:
+            recorder = _RunRecorder(self, function, spec, auto_log, staleness_threshold)
 
             @functools.wraps(function)
-            def wrapper(*args: Any, **kwargs: Any) -> Any:
-                return recorder.call(args, kwargs)
+            def wrapper(*args: Any, **call_kwargs: Any) -> Any:
+                return recorder.call(args, call_kwargs)
 
             return wrapper  # type: ignore[return-value]
 
-        return decorate(func) if func is not None else decorate
+        return decorate
+
+
+_STR_NAMES = "names"
+_VALUES = "values"
+
+
+@dataclasses.dataclass(frozen=True)
+class _IOSpec:
+    """Which local variables become inputs and outputs, and how (fixed per decorator)."""
+
+    inputs: tuple[tuple[str, str], ...]
+    outputs: tuple[tuple[str, str], ...]
+    input_pairs: tuple[tuple[str, str], ...] = ()
+    output_pairs: tuple[tuple[str, str], ...] = ()
+    input_names: tuple[str, ...] = ()
+    output_names: tuple[str, ...] = ()
+    endpoint: bool = False
+    renames: tuple[tuple[str, str], ...] = ()
+    skip_before: bool = False
+    skip_after: bool = False
+
+    @classmethod
+    def build(
+        cls,
+        input_vars: Sequence[str] | None,
+        output_vars: Sequence[str] | None,
+        endpoint: bool,
+        options: dict[str, Any],
+        component: str,
+        input_names: Sequence[str] = (),
+        output_names: Sequence[str] = (),
+    ) -> _IOSpec:
+        options = dict(options)
+        inputs = [(name, _VALUES) for name in _names(input_vars)]
+        outputs = [(name, _VALUES) for name in _names(output_vars)]
+        inputs += [(name, _STR_NAMES) for name in _names(options.pop("input_filenames", None))]
+        outputs += [(name, _STR_NAMES) for name in _names(options.pop("output_filenames", None))]
+        input_pairs = tuple(dict(options.pop("input_kwargs", None) or {}).items())
+        output_pairs = tuple(dict(options.pop("output_kwargs", None) or {}).items())
+        skip_before = bool(options.pop("skip_before", False))
+        skip_after = bool(options.pop("skip_after", False))
+        renames = []
+        for key, value in options.items():
+            if isinstance(value, str):
+                renames.append((value, key))
+            logger.warning(
+                "mltrace: %s.run() got keyword %s=%r, which mltrace only used to rename a "
+                "test argument (%r is given to tests as %r); it has no other effect",
+                component, key, value, value, key,
+            )
+        return cls(
+            tuple(inputs), tuple(outputs), input_pairs, output_pairs,
+            tuple(input_names), tuple(output_names), endpoint, tuple(renames),
+            skip_before, skip_after,
+        )
+
+    def needs_locals(self) -> bool:
+        return bool(self.inputs or self.outputs or self.input_pairs or self.output_pairs)
+
+    def fixed(self) -> tuple[list[IOPointer], list[IOPointer]]:
+        """``register``'s ``inputs``/``outputs``: names logged on every call."""
+        return (
+            [IOPointer(name) for name in self.input_names],
+            [IOPointer(name) for name in self.output_names],
+        )
+
+
+def _names(value: Sequence[str] | str | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(name) for name in value]
 
 
 class _RunRecorder:
@@ -118,21 +218,20 @@ class _RunRecorder:
         self,
         component: Component,
         function: Callable[..., Any],
-        input_vars: list[str],
-        output_vars: list[str],
+        spec: _IOSpec,
         auto_log: bool,
         staleness_threshold: int,
     ) -> None:
         self.component = component
         self.function = function
-        self.input_vars = input_vars
-        self.output_vars = output_vars
+        self.spec = spec
         self.auto_log = auto_log
         self.staleness_threshold = staleness_threshold
+        self.capture = LocalsCapture(function)
         target = inspect.unwrap(function)
-        self.code = getattr(target, "__code__", None)
+        code = getattr(target, "__code__", None)
         self.qualname = f"{getattr(target, '__module__', '')}.{getattr(target, '__qualname__', '')}"
-        self.file = self.code.co_filename if self.code else ""
+        self.file = code.co_filename if code else ""
         self._snapshot: bytes | None = None
 
     @property
@@ -147,10 +246,9 @@ class _RunRecorder:
     def needs_locals(self) -> bool:
         component = self.component
         return bool(
-            self.input_vars
-            or self.output_vars
+            self.spec.needs_locals()
             or self.auto_log
-            or component.afterTests
+            or (component.afterTests and not self.spec.skip_after)
             or component.afterTriggers
         )
 
@@ -158,29 +256,39 @@ class _RunRecorder:
         run, span, token = self._begin()
         captured: dict[str, Any] = {}
         try:
-            datatests.before(self.component, self.function, args, kwargs, run)
-            if self.needs_locals() and self.code is not None:
-                result = _call_capturing_locals(self.function, self.code, args, kwargs, captured)
+            if not self.spec.skip_before:
+                datatests.before(self.component, self.function, args, kwargs, run, self._renamed)
+            if self.needs_locals():
+                result = self.capture.call(args, kwargs, captured)
             else:
                 result = self.function(*args, **kwargs)
-            datatests.after(self.component, self.function, captured, run)
+            if not self.spec.skip_after:
+                datatests.after(self.component, self.function, self._renamed(captured), run)
         except BaseException as error:
             self._finish(run, span, token, args, kwargs, captured, error)
+            run = span = token = captured = None  # no frame of this call keeps the run alive
             raise
         missing = self._finish(run, span, token, args, kwargs, captured, None)
         if missing is not None:
+            run = span = token = captured = None
             raise missing
         return result
+
+    def _renamed(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Test arguments under mltrace's renames (``run(test_name="variable")``)."""
+        if not self.spec.renames:
+            return values
+        renamed = dict(values)
+        for variable, test_name in self.spec.renames:
+            if variable in values:
+                renamed[test_name] = values[variable]
+        return renamed
 
     def _begin(self) -> tuple[ComponentRun | None, Any, contextvars.Token[Any] | None]:
         try:
             component = self.component
-            run = ComponentRun(
-                component.name,
-                owner=component.owner,
-                description=component.description,
-                tags=tuple(component.tags),
-            )
+            run = ComponentRun(component.name)
+            run.meta = ComponentMeta(component.owner, component.description, tuple(component.tags))
             run.start_ns = time.time_ns()
             run.staleness_threshold = self.staleness_threshold
             run.code_function = self.qualname
@@ -214,8 +322,7 @@ class _RunRecorder:
             run.end_ns = time.time_ns()
             run.code_snapshot = self.snapshot
             try:
-                inputs = self._pointers(self.input_vars, captured, "input_vars")
-                outputs = self._pointers(self.output_vars, captured, "output_vars")
+                inputs, outputs = self._pointers(captured)
             except ValueError as problem:
                 missing, inputs, outputs = problem, [], []
                 if error is None:
@@ -224,28 +331,51 @@ class _RunRecorder:
                 auto_inputs, auto_outputs = self._auto_log(args, kwargs, captured)
                 inputs += auto_inputs
                 outputs += auto_outputs
-            run.inputs = unique([*inputs, *run.inputs])
-            run.outputs = unique([*outputs, *run.outputs])
+            if self.spec.endpoint:
+                outputs = [_as_endpoint(pointer) for pointer in outputs]
+            saved_inputs, saved_outputs = run.inputs, run.outputs
+            run.inputs = [*inputs, *saved_inputs]
+            run.outputs = [*outputs, *saved_outputs]
             if error is not None:
                 run.error = error
             emit(run, live_span)
+            run.error = None
         except Exception as problem:  # tracing must never break the pipeline
             logger.warning("mltrace: could not log run of %s: %s", run.component_name, problem)
         return missing
 
-    def _pointers(
-        self, names: list[str], captured: dict[str, Any], argument: str
-    ) -> list[IOPointer]:
-        pointers: list[IOPointer] = []
+    def _pointers(self, captured: dict[str, Any]) -> tuple[list[IOPointer], list[IOPointer]]:
+        """The run's inputs and outputs from the function's locals (SPEC 3.2)."""
+        spec = self.spec
         save_dir = state.settings().save_dir
-        for name in names:
-            if name not in captured:
-                raise ValueError(
-                    f"{argument} names {name!r}, which is not a local variable of "
-                    f"{self.qualname} when it returns"
+        sides: list[list[IOPointer]] = [[], []]
+        for side, variables, pairs in (
+            (0, spec.inputs, spec.input_pairs), (1, spec.outputs, spec.output_pairs)
+        ):
+            for name, how in variables:
+                value = self._local(captured, name, "input_vars" if side == 0 else "output_vars")
+                if how == _STR_NAMES and value is not None:
+                    value = [str(item) for item in value] if isinstance(value, list) else str(value)
+                sides[side].extend(pointers_from_value(value, save_dir, name))
+            for key, value_name in pairs:
+                argument = "input_kwargs" if side == 0 else "output_kwargs"
+                sides[side].extend(
+                    _pointers_with_values(
+                        self._local(captured, key, argument),
+                        self._local(captured, value_name, argument),
+                        key, value_name,
+                    )
                 )
-            pointers.extend(pointers_from_value(captured[name], save_dir))
-        return pointers
+        fixed_inputs, fixed_outputs = spec.fixed()
+        return sides[0] + fixed_inputs, sides[1] + fixed_outputs
+
+    def _local(self, captured: dict[str, Any], name: str, argument: str) -> Any:
+        if name not in captured:
+            raise ValueError(
+                f"{argument} names {name!r}, which is not a local variable of "
+                f"{self.qualname} when it returns"
+            )
+        return captured[name]
 
     def _auto_log(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], captured: dict[str, Any]
@@ -256,40 +386,32 @@ class _RunRecorder:
             pointer
             for name, value in arguments.items()
             if _worth_logging(name, value)
-            for pointer in pointers_from_value(value, save_dir)
+            for pointer in pointers_from_value(value, save_dir, name)
         ]
         outputs = [
             pointer
             for name, value in captured.items()
             if name not in arguments and _worth_logging(name, value)
-            for pointer in pointers_from_value(value, save_dir)
+            for pointer in pointers_from_value(value, save_dir, name)
         ]
         return inputs, outputs
 
 
-def _call_capturing_locals(
-    function: Callable[..., Any],
-    code: Any,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    captured: dict[str, Any],
-) -> Any:
-    """Call ``function`` and copy its frame's locals into ``captured`` when it returns."""
-    frames: list[Any] = []
+def _pointers_with_values(names: Any, values: Any, key: str, value_name: str) -> list[IOPointer]:
+    """mltrace's ``input_kwargs``/``output_kwargs``: pointer names with their values."""
+    if names is None:
+        return []
+    if isinstance(names, list):
+        if not isinstance(values, list) or len(values) != len(names):
+            raise ValueError(f"{value_name!r} does not have the same length as {key!r}")
+        pairs = list(zip(names, values))
+    else:
+        pairs = [(names, values)]
+    return [IOPointer(str(name), value) for name, value in pairs if str(name)]
 
-    def profiler(frame: Any, event: str, _arg: Any) -> None:
-        if event == "call":
-            if not frames and frame.f_code is code:
-                frames.append(frame)
-        elif event == "return" and frames and frame is frames[0]:
-            captured.update(frame.f_locals)
 
-    previous = sys.getprofile()
-    sys.setprofile(profiler)
-    try:
-        return function(*args, **kwargs)
-    finally:
-        sys.setprofile(previous)
+def _as_endpoint(pointer: IOPointer) -> IOPointer:
+    return IOPointer(pointer.name, pointer_type=PointerType.ENDPOINT, version=pointer.version)
 
 
 def _worth_logging(name: str, value: Any) -> bool:
@@ -313,17 +435,25 @@ def _worth_logging(name: str, value: Any) -> bool:
 
 def register(
     component_name: str,
-    input_vars: Iterable[str] | None = None,
-    output_vars: Iterable[str] | None = None,
-    **options: Any,
+    inputs: Sequence[str] = (),
+    outputs: Sequence[str] = (),
+    input_vars: Sequence[str] = (),
+    output_vars: Sequence[str] = (),
+    input_kwargs: dict[str, str] | None = None,
+    output_kwargs: dict[str, str] | None = None,
+    endpoint: bool = False,
+    staleness_threshold: int = DEFAULT_STALENESS_THRESHOLD,
+    auto_log: bool = False,
 ) -> Callable[[F], F]:
-    """Decorator form of mltrace's ``register``: ``Component(component_name).run(...)``."""
-    component = Component(
+    """mltrace's ``register`` decorator, in mltrace's positional order: ``inputs``/``outputs``
+    are pointer names logged on every call, ``input_vars``/``output_vars`` local variables."""
+    spec = _IOSpec.build(
+        input_vars,
+        output_vars,
+        endpoint,
+        {"input_kwargs": input_kwargs, "output_kwargs": output_kwargs},
         component_name,
-        owner=options.pop("owner", ""),
-        description=options.pop("description", ""),
-        tags=options.pop("tags", None),
+        input_names=[name for name in _names(inputs) if name],
+        output_names=[name for name in _names(outputs) if name],
     )
-    return component.run(
-        input_vars=list(input_vars or []), output_vars=list(output_vars or []), **options
-    )
+    return Component(component_name)._decorator(spec, auto_log, staleness_threshold)

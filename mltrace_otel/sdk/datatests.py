@@ -49,6 +49,39 @@ class Test:
         """Run every test method with the keyword arguments it names; returns their results."""
         return {method.__name__: call_by_name(method, kwargs) for method in self.getTestMethods()}
 
+    # mltrace's assertion helpers: each raises AssertionError (a failed test) with ``msg``.
+    def assertTrue(self, a: Any, msg: str | None = None) -> None:
+        if not a:
+            raise AssertionError(msg or f"{a!r} is not true")
+
+    def assertFalse(self, a: Any, msg: str | None = None) -> None:
+        if a:
+            raise AssertionError(msg or f"{a!r} is not false")
+
+    def assertEqual(self, a: Any, b: Any, msg: str | None = None) -> None:
+        if not a == b:
+            raise AssertionError(msg or f"{a!r} != {b!r}")
+
+    def assertNotEqual(self, a: Any, b: Any, msg: str | None = None) -> None:
+        if not a != b:
+            raise AssertionError(msg or f"{a!r} == {b!r}")
+
+    def assertGreater(self, a: Any, b: Any, msg: str | None = None) -> None:
+        if not a > b:
+            raise AssertionError(msg or f"{a!r} is not greater than {b!r}")
+
+    def assertGreaterEqual(self, a: Any, b: Any, msg: str | None = None) -> None:
+        if not a >= b:
+            raise AssertionError(msg or f"{a!r} is not greater than or equal to {b!r}")
+
+    def assertLess(self, a: Any, b: Any, msg: str | None = None) -> None:
+        if not a < b:
+            raise AssertionError(msg or f"{a!r} is not less than {b!r}")
+
+    def assertLessEqual(self, a: Any, b: Any, msg: str | None = None) -> None:
+        if not a <= b:
+            raise AssertionError(msg or f"{a!r} is not less than or equal to {b!r}")
+
 
 class MissingArgumentError(TypeError):
     """A test or trigger names a parameter that is not available and has no default."""
@@ -129,11 +162,16 @@ def before(
     args: tuple[Any, ...],
     kwargs: Mapping[str, Any],
     run: ComponentRun | None,
+    rename: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> None:
-    """Run ``beforeTests`` then ``beforeTriggers``; raise ``DataTestError`` if a test failed."""
+    """Run ``beforeTests`` then ``beforeTriggers``; raise ``DataTestError`` if a test failed.
+
+    ``rename`` maps the arguments to the names tests take (mltrace's run(test=variable))."""
     if component.beforeTests or component.beforeTriggers:
         tests, triggers = component.beforeTests, component.beforeTriggers
         available = arguments(function, args, kwargs)
+        if rename is not None:
+            available = rename(available)
         _phase(component, function, "before", tests, triggers, available, run)
 
 

@@ -10,26 +10,29 @@ from mltrace_otel.sdk.component import current_run
 from mltrace_otel.sdk.pointers import load_object, save_object
 
 
-def create_random_ids(num_outputs: int) -> list[str]:
-    """``num_outputs`` unique ids, e.g. for prediction outputs."""
-    return [uuid.uuid4().hex for _ in range(int(num_outputs))]
+def create_random_ids(num_outputs: int = 1) -> list[str]:
+    """``num_outputs`` unique ids (UUID strings, as in mltrace), e.g. for prediction outputs."""
+    return [str(uuid.uuid4()) for _ in range(int(num_outputs))]
 
 
-def save(obj: Any, path: str | None = None) -> str:
-    """Pickle ``obj`` (content-addressed under SAVE_DIR unless ``path`` is given).
-
-    Inside a component run the saved file is logged as an output. Returns the path.
-    """
-    pointer = save_object(obj, state.settings().save_dir, path)
+def save(obj: Any, path: str | None = None, *, pathname: str | None = None) -> str:
+    """Pickle ``obj`` (content-addressed under SAVE_DIR unless ``path`` is given; mltrace's
+    keyword ``pathname`` is the same). Inside a component run the file is logged as an
+    output. Returns the path."""
+    pointer = save_object(obj, state.settings().save_dir, path or pathname)
     run = current_run.get()
     if run is not None:
         run.add_output(pointer)
     return pointer.name
 
 
-def load(path: str) -> Any:
-    """Unpickle the object at ``path``; inside a component run it is logged as an input."""
-    obj, pointer = load_object(path)
+def load(path: str | None = None, *, pathname: str | None = None) -> Any:
+    """Unpickle the object at ``path`` (mltrace's keyword: ``pathname``); inside a component
+    run it is logged as an input."""
+    target = path or pathname
+    if not target:
+        raise TypeError("load() needs the path of a saved object")
+    obj, pointer = load_object(target)
     run = current_run.get()
     if run is not None:
         run.add_input(pointer)

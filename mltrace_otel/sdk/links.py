@@ -12,6 +12,7 @@ import itertools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 from opentelemetry.trace import SpanContext
 
@@ -27,7 +28,6 @@ class LoggedRun:
     start_ns: int
     end_ns: int
     sequence: int
-    version: str = ""
 
 
 class LocalLineage:
@@ -40,7 +40,7 @@ class LocalLineage:
     def clear(self) -> None:
         """Forget every run (the configuration switched to another store)."""
         with self._lock:
-            self._producers: OrderedDict[str, list[LoggedRun]] = OrderedDict()
+            self._producers: OrderedDict[str, list[tuple[LoggedRun, str]]] = OrderedDict()
             self._component_runs: dict[str, list[LoggedRun]] = {}
             self._sequence = itertools.count()
 
@@ -63,7 +63,7 @@ class LocalLineage:
                     entries = self._producers[name] = []
                     if len(self._producers) > _MAX_POINTERS:
                         self._producers.popitem(last=False)
-                _append(entries, LoggedRun(context, start_ns, end_ns, sequence, version))
+                _append(entries, (run, version))
 
     def producer(self, name: str, version: str, start_ns: int) -> SpanContext | None:
         """Latest run of this process that wrote ``name`` (at ``version``, if given)."""
@@ -71,9 +71,9 @@ class LocalLineage:
         if not entries:
             return None
         candidates = [
-            entry
-            for entry in entries
-            if entry.start_ns <= start_ns and (not version or entry.version == version)
+            run
+            for run, written in entries
+            if run.start_ns <= start_ns and (not version or written == version)
         ]
         return _latest(candidates)
 
@@ -83,13 +83,16 @@ class LocalLineage:
         return _latest([entry for entry in entries if entry.start_ns <= start_ns])
 
 
-def _append(entries: list[LoggedRun], run: LoggedRun) -> None:
+def _append(entries: list[Any], run: Any) -> None:
     entries.append(run)
     if len(entries) > _MAX_PRODUCERS_PER_KEY:
         del entries[0]
 
 
 def _latest(candidates: list[LoggedRun]) -> SpanContext | None:
+    """SPEC 3.3's pick: latest start, then later end, then later logged. The query side
+    orders "logged" the same way: ``LoggedAt`` follows the order in which a process exported
+    its spans (``queries/schema/11_mltrace_runs_mv.sql``), which is the order they ended."""
     if not candidates:
         return None
     best = max(candidates, key=lambda run: (run.start_ns, run.end_ns, run.sequence))

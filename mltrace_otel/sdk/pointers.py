@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 import functools
 import hashlib
+import logging
+import os
 import pickle
 import re
 from collections.abc import Iterable
@@ -32,6 +34,8 @@ _DATA_SUFFIXES = (
     ".csv", ".tsv", ".parquet", ".json", ".jsonl", ".txt", ".feather", ".arrow", ".avro",
     ".orc", ".npy", ".npz", ".xlsx", ".xls", ".hdf5", ".db", ".sqlite", ".tfrecord",
 )
+logger = logging.getLogger("mltrace_otel")
+
 _ENDPOINT = re.compile(r"^(https?|grpc)://|endpoint", re.IGNORECASE)
 
 
@@ -75,7 +79,7 @@ class IOPointer:
         self.pointer_type = (
             PointerType(pointer_type) if pointer_type else infer_pointer_type(name)
         )
-        self.version = version or (content_hash(value) if value is not None else "")
+        self.version = version or (_version_of(name, value) if value is not None else "")
 
     def __repr__(self) -> str:
         version = f", version={self.version!r}" if self.version else ""
@@ -89,6 +93,17 @@ class IOPointer:
 
     def __hash__(self) -> int:
         return hash((self.name, self.version))
+
+
+def _version_of(name: str, value: Any) -> str:
+    try:
+        return content_hash(value)
+    except Exception as error:  # unpicklable: the pointer is kept without a content version
+        logger.warning(
+            "mltrace: pointer %r logged without a content version: %s cannot be pickled (%s)",
+            name, type(value).__name__, error,
+        )
+        return ""
 
 
 def content_hash(value: Any) -> str:
@@ -119,21 +134,45 @@ def load_object(path: str) -> tuple[Any, IOPointer]:
     return pickle.loads(data), pointer
 
 
-def pointers_from_value(value: Any, save_dir: Path) -> list[IOPointer]:
+def pointers_from_value(value: Any, save_dir: Path, variable: str = "") -> list[IOPointer]:
     """Pointers for a logged variable's value (SPEC 3.2).
 
     A ``str`` is a pointer name; a list/tuple of ``str`` is several; an ``IOPointer`` is
-    itself; anything else is saved under ``save_dir`` and logged by content hash.
+    itself; ``None`` and empty names are skipped; anything else is saved under ``save_dir``
+    and logged by content hash, or, when it cannot be pickled, logged without content as
+    ``object:<type>@<pid>:<id>`` (one warning), which matches the same object in this process.
     """
-    if isinstance(value, str):
-        return [IOPointer(value)]
+    if value is None:
+        return []
     if isinstance(value, IOPointer):
         return [value]
+    if isinstance(value, str):
+        return [IOPointer(value)] if value else _skipped_empty(variable)
     if isinstance(value, (list, tuple)) and all(
         isinstance(item, (str, IOPointer)) for item in value
     ):
-        return [item if isinstance(item, IOPointer) else IOPointer(item) for item in value]
-    return [save_object(value, save_dir)]
+        if any(item == "" for item in value):
+            _skipped_empty(variable)
+        return [
+            item if isinstance(item, IOPointer) else IOPointer(item)
+            for item in value
+            if item != ""
+        ]
+    try:
+        return [save_object(value, save_dir)]
+    except Exception as error:  # unpicklable or unwritable: keep the run, drop the content
+        kind = type(value)
+        name = f"object:{kind.__module__}.{kind.__qualname__}@{os.getpid()}:{id(value):x}"
+        logger.warning(
+            "mltrace: %s (%s) logged as pointer %r without content: %s",
+            variable or "a value", kind.__qualname__, name, error,
+        )
+        return [IOPointer(name)]
+
+
+def _skipped_empty(variable: str) -> list[IOPointer]:
+    logger.warning("mltrace: %s is an empty pointer name; not logged", variable or "a value")
+    return []
 
 
 def unique(pointers: Iterable[IOPointer]) -> list[IOPointer]:

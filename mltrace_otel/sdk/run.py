@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from opentelemetry import trace
 from opentelemetry.trace import Link, Span, Status, StatusCode
 
 from mltrace_otel import semconv, state
 from mltrace_otel.sdk.git import get_git_hash, get_git_tags
 from mltrace_otel.sdk.links import registry
-from mltrace_otel.sdk.pointers import IOPointer, unique
+from mltrace_otel.sdk.pointers import IOPointer, PointerType
 
 logger = logging.getLogger("mltrace_otel")
 
@@ -24,7 +25,10 @@ DEFAULT_STALENESS_THRESHOLD = 30 * 24 * 60 * 60
 
 
 def to_nanos(timestamp: datetime | float | int | None) -> int:
-    """Nanoseconds since the epoch; a naive ``datetime`` is UTC, ``None`` is now."""
+    """Nanoseconds since the epoch; a naive ``datetime`` is UTC, ``None`` is now.
+
+    Numbers are epoch seconds; anything else (a ``str`` included) raises ``TypeError``,
+    as in mltrace."""
     if timestamp is None:
         return time.time_ns()
     if isinstance(timestamp, datetime):
@@ -32,7 +36,11 @@ def to_nanos(timestamp: datetime | float | int | None) -> int:
             timestamp = timestamp.replace(tzinfo=timezone.utc)
         delta = timestamp - datetime(1970, 1, 1, tzinfo=timezone.utc)
         return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
-    return int(float(timestamp) * 1_000_000_000)
+    if isinstance(timestamp, (int, float)) and not isinstance(timestamp, bool):
+        return int(float(timestamp) * 1_000_000_000)
+    raise TypeError(
+        f"Timestamp must be of type datetime (or epoch seconds), got {type(timestamp).__name__}"
+    )
 
 
 @dataclass(frozen=True)
@@ -54,36 +62,62 @@ class ComponentMeta:
 
 
 class ComponentRun:
-    """One run of a component, built up explicitly and logged with ``log_component_run``."""
+    """One run of a component, built up explicitly and logged with ``log_component_run``.
 
-    def __init__(self, component_name: str, **meta: Any) -> None:
+    The constructor takes mltrace's arguments in mltrace's order; ``inputs``/``outputs`` hold
+    pointers (names or ``IOPointer``), ``dependencies`` component names (``set_upstream``).
+    """
+
+    def __init__(
+        self,
+        component_name: str,
+        start_timestamp: datetime | None = None,
+        end_timestamp: datetime | None = None,
+        inputs: Iterable[str | IOPointer] = (),
+        outputs: Iterable[str | IOPointer] = (),
+        git_hash: str | None = None,
+        code_snapshot: bytes | str | None = None,
+        id: str | None = None,
+        dependencies: Iterable[str] = (),
+        *,
+        git_tags: Iterable[str] | None = None,
+        notes: str = "",
+    ) -> None:
         if not isinstance(component_name, str) or not component_name:
             raise ValueError("a component run needs a non-empty component name")
         self.component_name = component_name
         self.start_ns: int | None = None
         self.end_ns: int | None = None
-        self.inputs: list[IOPointer] = []
-        self.outputs: list[IOPointer] = []
-        self.git_hash: str | None = None
-        self.git_tags: list[str] | None = None
-        self.code_snapshot: bytes | None = None
+        self._inputs: dict[IOPointer, None] = {}
+        self._outputs: dict[IOPointer, None] = {}
+        self.git_hash = git_hash
+        self.git_tags: list[str] | None = None if git_tags is None else list(git_tags)
+        self.code_snapshot = code_snapshot
         self.code_function: str = ""
         self.code_file: str = ""
-        self.notes: str = ""
+        self.notes = notes
+        self.id = id
         self.upstream: list[str] = []
         self.staleness_threshold: int = DEFAULT_STALENESS_THRESHOLD
-        self.meta = ComponentMeta(**meta)
+        self.meta = ComponentMeta()
         self.events: list[SpanEvent] = []
         self.error: BaseException | None = None
         self.failure_message: str = ""
+        if start_timestamp is not None:
+            self.set_start_timestamp(start_timestamp)
+        if end_timestamp is not None:
+            self.set_end_timestamp(end_timestamp)
+        self.add_inputs(inputs)
+        self.add_outputs(outputs)
+        self.set_upstream(list(dependencies))
 
     # -- timestamps ------------------------------------------------------------------------
     def set_start_timestamp(self, ts: datetime | None = None) -> None:
-        """Start time (a naive datetime is UTC; default now)."""
+        """Start time (a naive datetime is UTC; default now); ``TypeError`` for a ``str``."""
         self.start_ns = to_nanos(ts)
 
     def set_end_timestamp(self, ts: datetime | None = None) -> None:
-        """End time (a naive datetime is UTC; default now)."""
+        """End time (a naive datetime is UTC; default now); ``TypeError`` for a ``str``."""
         self.end_ns = to_nanos(ts)
 
     @property
@@ -95,24 +129,74 @@ class ComponentRun:
         return _datetime(self.end_ns)
 
     # -- pointers --------------------------------------------------------------------------
-    def add_input(self, inp: str | IOPointer) -> None:
+    @property
+    def inputs(self) -> list[IOPointer]:
+        """Input pointers in the order first added (duplicates collapsed)."""
+        return list(self._inputs)
+
+    @inputs.setter
+    def inputs(self, pointers: Iterable[str | IOPointer]) -> None:
+        self._inputs = {}
+        self.add_inputs(pointers)
+
+    @property
+    def outputs(self) -> list[IOPointer]:
+        """Output pointers in the order first added (duplicates collapsed)."""
+        return list(self._outputs)
+
+    @outputs.setter
+    def outputs(self, pointers: Iterable[str | IOPointer]) -> None:
+        self._outputs = {}
+        self.add_outputs(pointers)
+
+    def add_input(
+        self, inp: str | IOPointer, pointer_type: PointerType | str | None = None
+    ) -> None:
         """Add an input pointer (a name or an ``IOPointer``); duplicates collapse."""
-        self.inputs = unique([*self.inputs, _pointer(inp)])
+        _add(self._inputs, inp, pointer_type, self.component_name)
 
     def add_inputs(self, inputs: Iterable[str | IOPointer]) -> None:
-        self.inputs = unique([*self.inputs, *map(_pointer, inputs)])
+        for inp in [inputs] if isinstance(inputs, (str, IOPointer)) else inputs:
+            _add(self._inputs, inp, None, self.component_name)
 
-    def add_output(self, out: str | IOPointer) -> None:
+    def add_output(
+        self, out: str | IOPointer, pointer_type: PointerType | str | None = None
+    ) -> None:
         """Add an output pointer (a name or an ``IOPointer``); duplicates collapse."""
-        self.outputs = unique([*self.outputs, _pointer(out)])
+        _add(self._outputs, out, pointer_type, self.component_name)
 
     def add_outputs(self, outputs: Iterable[str | IOPointer]) -> None:
-        self.outputs = unique([*self.outputs, *map(_pointer, outputs)])
+        for out in [outputs] if isinstance(outputs, (str, IOPointer)) else outputs:
+            _add(self._outputs, out, None, self.component_name)
 
     def set_upstream(self, dependencies: str | Iterable[str]) -> None:
         """Depend on the latest run of each named component that started no later."""
         names = [dependencies] if isinstance(dependencies, str) else list(dependencies)
         self.upstream = list(dict.fromkeys([*self.upstream, *names]))
+
+    @property
+    def dependencies(self) -> list[str]:
+        """mltrace's name for the components given to ``set_upstream``."""
+        return list(self.upstream)
+
+    def to_dictionary(self) -> dict[str, Any]:
+        """mltrace's dictionary form of the run (timestamps as UTC datetimes)."""
+        snapshot = self.code_snapshot
+        return {
+            "component_name": self.component_name,
+            "start_timestamp": self.start_timestamp,
+            "end_timestamp": self.end_timestamp,
+            "inputs": self.inputs,
+            "outputs": self.outputs,
+            "git_hash": self.git_hash,
+            "git_tags": self.git_tags,
+            "code_snapshot": snapshot.decode("utf-8", "replace")
+            if isinstance(snapshot, (bytes, bytearray))
+            else snapshot,
+            "id": self.id,
+            "dependencies": self.dependencies,
+            "notes": self.notes,
+        }
 
     def __repr__(self) -> str:
         return (
@@ -121,8 +205,21 @@ class ComponentRun:
         )
 
 
-def _pointer(value: str | IOPointer) -> IOPointer:
-    return value if isinstance(value, IOPointer) else IOPointer(value)
+def _add(
+    pointers: dict[IOPointer, None],
+    value: str | IOPointer,
+    pointer_type: PointerType | str | None,
+    component: str,
+) -> None:
+    """Add one pointer; an empty name is skipped with a warning (it names nothing)."""
+    if isinstance(value, IOPointer):
+        pointers[value] = None
+    elif isinstance(value, str) and value:
+        pointers[IOPointer(value, pointer_type=pointer_type)] = None
+    elif isinstance(value, str):
+        logger.warning("mltrace: run of %s: skipped an empty pointer name", component)
+    else:
+        raise TypeError(f"a pointer is a str or an IOPointer, got {type(value).__name__}")
 
 
 def _datetime(nanos: int | None) -> datetime | None:
@@ -132,21 +229,37 @@ def _datetime(nanos: int | None) -> datetime | None:
 
 
 def log_component_run(
-    component_run: ComponentRun, set_dependencies_from_inputs: bool = True
+    component_run: ComponentRun,
+    set_dependencies_from_inputs: bool = True,
+    staleness_threshold: int | None = None,
 ) -> None:
-    """Log a finished run as one span. Raises ``RuntimeError`` without start or end time."""
+    """Log a finished run as one span. Raises ``RuntimeError`` without start or end time.
+
+    ``staleness_threshold`` (seconds, as in mltrace) overrides the run's own threshold."""
     if component_run.start_ns is None or component_run.end_ns is None:
         raise RuntimeError(
             f"component run {component_run.component_name!r} needs both a start and an end "
             "timestamp: call set_start_timestamp() and set_end_timestamp() first"
         )
+    if staleness_threshold is not None:
+        component_run.staleness_threshold = int(staleness_threshold)
     emit(component_run, None, set_dependencies_from_inputs)
+
+
+SPAN_POINTER_BYTES = 1 << 20
+"""Pointer bytes (names, versions, types) one span carries; the rest go to continuation
+spans, so no span comes near the 4 MiB a Collector's gRPC receiver accepts by default."""
+
+_POINTER_OVERHEAD = 16
 
 
 def emit(run: ComponentRun, span: Span | None, link_inputs: bool = True) -> None:
     """End ``span`` (or create one covering the run) with everything ``run`` recorded."""
     assert run.start_ns is not None and run.end_ns is not None
-    attributes = _attributes(run)
+    head, rest = _split_pointers(run.inputs, run.outputs)
+    attributes = _attributes(run, *head)
+    if rest:
+        attributes[semconv.RUN_CONTINUATION_SPANS] = len(rest)
     links = _links(run, link_inputs)
     if span is None:
         span = state.tracing().tracer.start_span(
@@ -166,32 +279,85 @@ def emit(run: ComponentRun, span: Span | None, link_inputs: bool = True) -> None
     else:
         span.set_status(Status(StatusCode.OK))
     span.end(end_time=run.end_ns)
+    context = span.get_span_context()
+    _emit_continuations(run, span, rest)
+    run.id = format(context.span_id, "016x")
     registry.record(
         run.component_name,
         [(pointer.name, pointer.version) for pointer in run.outputs],
-        span.get_span_context(),
+        context,
         run.start_ns,
         run.end_ns,
     )
+
+
+_Chunk = tuple[list[IOPointer], list[IOPointer]]
+
+
+def _split_pointers(
+    inputs: list[IOPointer], outputs: list[IOPointer]
+) -> tuple[_Chunk, list[_Chunk]]:
+    """Chunks of (inputs, outputs) of at most SPAN_POINTER_BYTES each: the run span's, then
+    the continuation spans' (inputs first)."""
+    chunks: list[_Chunk] = [([], [])]
+    used = 0
+    for index, pointers in ((0, inputs), (1, outputs)):
+        for pointer in pointers:
+            size = (
+                len(pointer.name) + len(pointer.version) + len(pointer.pointer_type.value)
+                + _POINTER_OVERHEAD
+            )
+            if used + size > SPAN_POINTER_BYTES and (chunks[-1][0] or chunks[-1][1]):
+                chunks.append(([], []))
+                used = 0
+            chunks[-1][index].append(pointer)
+            used += size
+    return chunks[0], chunks[1:]
+
+
+def _emit_continuations(run: ComponentRun, parent: Span, chunks: list[_Chunk]) -> None:
+    """One child span per chunk: same component, start and end as the run (CONTINUATION)."""
+    if not chunks:
+        return
+    tracer = state.tracing().tracer
+    context = trace.set_span_in_context(parent)
+    for inputs, outputs in chunks:
+        attributes: dict[str, Any] = {
+            semconv.COMPONENT_NAME: run.component_name,
+            semconv.CONTINUATION: True,
+            **_pointer_attributes(inputs, outputs),
+        }
+        child = tracer.start_span(
+            run.component_name, context=context, start_time=run.start_ns, attributes=attributes
+        )
+        child.end(end_time=run.end_ns)
+
+
+def _pointer_attributes(inputs: list[IOPointer], outputs: list[IOPointer]) -> dict[str, Any]:
+    return {
+        semconv.RUN_INPUTS: [pointer.name for pointer in inputs],
+        semconv.RUN_INPUT_TYPES: [pointer.pointer_type.value for pointer in inputs],
+        semconv.RUN_INPUT_VERSIONS: [pointer.version for pointer in inputs],
+        semconv.RUN_OUTPUTS: [pointer.name for pointer in outputs],
+        semconv.RUN_OUTPUT_TYPES: [pointer.pointer_type.value for pointer in outputs],
+        semconv.RUN_OUTPUT_VERSIONS: [pointer.version for pointer in outputs],
+    }
 
 
 def _error_message(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def _attributes(run: ComponentRun) -> dict[str, Any]:
+def _attributes(
+    run: ComponentRun, inputs: list[IOPointer], outputs: list[IOPointer]
+) -> dict[str, Any]:
     git_hash = get_git_hash() if run.git_hash is None else run.git_hash
     git_tags = get_git_tags() if run.git_tags is None else run.git_tags
     attributes: dict[str, Any] = {
         semconv.COMPONENT_NAME: run.component_name,
-        semconv.RUN_INPUTS: [pointer.name for pointer in run.inputs],
-        semconv.RUN_INPUT_TYPES: [pointer.pointer_type.value for pointer in run.inputs],
-        semconv.RUN_INPUT_VERSIONS: [pointer.version for pointer in run.inputs],
-        semconv.RUN_OUTPUTS: [pointer.name for pointer in run.outputs],
-        semconv.RUN_OUTPUT_TYPES: [pointer.pointer_type.value for pointer in run.outputs],
-        semconv.RUN_OUTPUT_VERSIONS: [pointer.version for pointer in run.outputs],
+        **_pointer_attributes(inputs, outputs),
         semconv.RUN_STALENESS_THRESHOLD: int(run.staleness_threshold),
-        semconv.VCS_REF_HEAD_REVISION: git_hash,
+        semconv.VCS_REF_HEAD_REVISION: git_hash or "",
     }
     meta = run.meta
     if meta.owner:
@@ -203,8 +369,11 @@ def _attributes(run: ComponentRun) -> dict[str, Any]:
     if git_tags:
         attributes[semconv.RUN_GIT_TAGS] = list(git_tags)
     if run.code_snapshot:
-        attributes[semconv.RUN_CODE_SNAPSHOT] = run.code_snapshot.decode("utf-8", "replace")
-        attributes[semconv.RUN_CODE_SNAPSHOT_HASH] = _snapshot_hash(run.code_snapshot)
+        snapshot = run.code_snapshot
+        if isinstance(snapshot, str):
+            snapshot = snapshot.encode("utf-8", "replace")
+        attributes[semconv.RUN_CODE_SNAPSHOT] = bytes(snapshot).decode("utf-8", "replace")
+        attributes[semconv.RUN_CODE_SNAPSHOT_HASH] = _snapshot_hash(bytes(snapshot))
     if run.code_function:
         attributes[semconv.CODE_FUNCTION_NAME] = run.code_function
         attributes[semconv.CODE_FILE_PATH] = run.code_file

@@ -1,9 +1,24 @@
-"""The OpenTelemetry side: tracer provider, span processor and export path per backend."""
+"""The OpenTelemetry side: tracer provider, span processor and export path per backend.
+
+- Spans of mltrace's scope go through a ``BatchSpanProcessor`` to the backend's exporter,
+  wrapped so that a batch the backend cannot take waits in the outbox (``delivery``).
+- A span started with no active span takes its parent from ``TRACEPARENT``/``TRACESTATE``
+  (``propagation``), so a pipeline spread over processes is one trace.
+- In a worker process (a ``multiprocessing``/``concurrent.futures``/joblib child, or any forked
+  child) every span is exported as it ends: pools end their workers without running ``atexit``
+  handlers (``os._exit``, or SIGTERM when a pool is terminated). After a fork the child gets
+  its own exporter connection; the SDK restarts the batch worker thread itself. The main
+  process only pays one attribute test per span.
+"""
 
 from __future__ import annotations
 
 import atexit
 import logging
+import os
+import sys
+import weakref
+from pathlib import Path
 from typing import Any
 
 from opentelemetry import trace
@@ -11,10 +26,14 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 
 from mltrace_otel import semconv
 from mltrace_otel._version import __version__
 from mltrace_otel.config import Settings
+from mltrace_otel.sdk.delivery import DeliveringExporter
+from mltrace_otel.sdk.outbox import Outbox
+from mltrace_otel.sdk.propagation import environment_context
 from mltrace_otel.sdk.spool import SpoolSpanExporter
 
 logger = logging.getLogger("mltrace_otel")
@@ -23,6 +42,43 @@ logger = logging.getLogger("mltrace_otel")
 _MAX_QUEUE_SIZE = 1 << 18
 _EXPORT_BATCH_SIZE = 4096
 _SCHEDULE_DELAY_MILLIS = 1000
+
+ENV_OTLP_TIMEOUT = "OTEL_EXPORTER_OTLP_TIMEOUT"
+ENV_OTLP_TRACES_TIMEOUT = "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"
+DEFAULT_EXPORT_TIMEOUT = 10.0
+"""Seconds one export may take, for the ``otlp`` and the ``clickhouse`` backend alike."""
+
+_forked_child = False
+_live: weakref.WeakSet[Tracing] = weakref.WeakSet()
+
+
+def export_timeout() -> float:
+    """The export deadline in seconds: the standard OTLP timeout variables, default 10."""
+    raw = os.environ.get(ENV_OTLP_TRACES_TIMEOUT) or os.environ.get(ENV_OTLP_TIMEOUT)
+    try:
+        value = float(raw) if raw else DEFAULT_EXPORT_TIMEOUT
+    except ValueError:
+        return DEFAULT_EXPORT_TIMEOUT
+    return value if value > 0 else DEFAULT_EXPORT_TIMEOUT
+
+
+def in_worker_process() -> bool:
+    """True in a forked child or a ``multiprocessing`` child (pools, executors, loky)."""
+    if _forked_child:
+        return True
+    multiprocessing = sys.modules.get("multiprocessing")
+    return multiprocessing is not None and multiprocessing.parent_process() is not None
+
+
+def _after_fork_in_child() -> None:
+    global _forked_child
+    _forked_child = True
+    for tracing in list(_live):
+        tracing.after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class MltraceSpanProcessor(SpanProcessor):
@@ -33,7 +89,7 @@ class MltraceSpanProcessor(SpanProcessor):
     cannot be removed from a provider).
     """
 
-    def __init__(self, exporter: SpanExporter) -> None:
+    def __init__(self, exporter: SpanExporter, export_each_span: bool) -> None:
         self._batch = BatchSpanProcessor(
             exporter,
             max_queue_size=_MAX_QUEUE_SIZE,
@@ -41,6 +97,7 @@ class MltraceSpanProcessor(SpanProcessor):
             schedule_delay_millis=_SCHEDULE_DELAY_MILLIS,
         )
         self._active = True
+        self.export_each_span = export_each_span
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         return None
@@ -49,6 +106,8 @@ class MltraceSpanProcessor(SpanProcessor):
         scope = span.instrumentation_scope
         if self._active and scope is not None and scope.name == semconv.SCOPE_NAME:
             self._batch.on_end(span)
+            if self.export_each_span:
+                self._batch.force_flush()
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         return self._batch.force_flush(timeout_millis) if self._active else True
@@ -59,16 +118,53 @@ class MltraceSpanProcessor(SpanProcessor):
             self._batch.shutdown()
 
 
-def _exporter(settings: Settings) -> SpanExporter:
+class ParentedTracer:
+    """mltrace's tracer: with no active span, a new span's parent comes from the environment."""
+
+    def __init__(self, tracer: trace.Tracer) -> None:
+        self._tracer = tracer
+
+    def start_span(self, name: str, context: Context | None = None, **options: Any) -> trace.Span:
+        if context is None and not trace.get_current_span().get_span_context().is_valid:
+            context = environment_context()
+        return self._tracer.start_span(name, context=context, **options)
+
+
+def _remote_exporter(settings: Settings) -> tuple[Any, str]:
+    """A factory of the remote backend's own exporter, and how to name it in a warning."""
     if settings.backend == "otlp":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        return OTLPSpanExporter()
-    if settings.backend == "clickhouse":
-        from mltrace_otel.sdk.clickhouse_exporter import ClickHouseSpanExporter
+        return (
+            lambda: OTLPSpanExporter(timeout=export_timeout()),
+            f"the otlp backend ({_redacted(_otlp_endpoint())})",
+        )
+    from mltrace_otel.sdk.clickhouse_exporter import ClickHouseSpanExporter
 
-        return ClickHouseSpanExporter(settings)
-    return SpoolSpanExporter(settings.spool_dir)
+    return (
+        lambda: ClickHouseSpanExporter(settings, timeout=export_timeout()),
+        f"the clickhouse backend ({_redacted(settings.url or 'no URL set')})",
+    )
+
+
+def _otlp_endpoint() -> str:
+    """Where the OTLP/HTTP exporter sends traces, resolved as it resolves it."""
+    specific = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    if specific:
+        return specific
+    base = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or "http://localhost:4318"
+    return f"{base.rstrip('/')}/v1/traces"
+
+
+def _redacted(url: str) -> str:
+    from mltrace_otel.clickhouse import redacted
+
+    return redacted(url)
+
+
+def outbox_dir(home: Path) -> Path:
+    """Where undelivered export batches wait (``$MLTRACE_HOME/outbox``)."""
+    return home / "outbox"
 
 
 class Tracing:
@@ -80,22 +176,66 @@ class Tracing:
             resource = Resource.create(
                 {SERVICE_NAME: settings.service_name} if settings.service_name else {}
             )
-            provider = TracerProvider(resource=resource)
+            # Every run is recorded: an unsampled TRACEPARENT must not drop lineage.
+            provider = TracerProvider(resource=resource, sampler=ALWAYS_ON)
             self._owned_provider: TracerProvider | None = provider
         else:
             self._owned_provider = None
-        self.processor = MltraceSpanProcessor(_exporter(settings))
+        self.outbox = Outbox(outbox_dir(settings.home))
+        # The spool keeps batches it cannot write (a full disk) itself; the remote backends
+        # hand theirs to the outbox.
+        self._spool: SpoolSpanExporter | None = None
+        self._delivery: DeliveringExporter | None = None
+        exporter: SpanExporter
+        if settings.backend == "local":
+            exporter = self._spool = SpoolSpanExporter(settings.spool_dir)
+        else:
+            make_exporter, target = _remote_exporter(settings)
+            exporter = self._delivery = DeliveringExporter(
+                make_exporter, self.outbox, target, in_worker_process
+            )
+        self.processor = MltraceSpanProcessor(exporter, in_worker_process())
         provider.add_span_processor(self.processor)
-        self.tracer = provider.get_tracer(semconv.SCOPE_NAME, __version__)
-        atexit.register(self.flush)
+        self.tracer = ParentedTracer(provider.get_tracer(semconv.SCOPE_NAME, __version__))
+        self._closed = False
+        _live.add(self)
+        atexit.register(self._final_flush)
 
-    def flush(self) -> bool:
-        """Export every finished span now; True when all were exported in time."""
+    def flush(self, probe: bool = True) -> bool:
+        """Export every finished span now; True when nothing is left undelivered.
+
+        With ``probe`` a backend that failed recently is tried once more (a flush never waits
+        longer than one export timeout); without it, queued spans go to the outbox at once.
+        """
         try:
-            return self.processor.force_flush()
+            if self._closed:
+                return self._delivery is None or not self.outbox.files()
+            if probe and self._delivery is not None:
+                self._delivery.allow_probe()
+            flushed = self.processor.force_flush()
+            if self._delivery is not None:
+                return self._delivery.deliver_pending() and flushed
+            return self._spool is None or (self._spool.force_flush() and flushed)
         except Exception as error:  # never raise into the pipeline
             logger.warning("mltrace: flushing spans failed: %s", error)
             return False
+
+    def pending_spans(self) -> int:
+        """Spans waiting in the outbox."""
+        return self.outbox.pending_spans()
+
+    def after_fork_in_child(self) -> None:
+        """Give a forked child its own export connection and export each span as it ends."""
+        if self._delivery is not None:
+            self._delivery.after_fork_in_child()
+        self.processor.export_each_span = True
+
+    def _final_flush(self) -> None:
+        """At exit: one last attempt, then nothing waits on the backend any more."""
+        self.flush()
+        if self._delivery is not None:
+            self._delivery.close_after_final_flush()
+        self._closed = True
 
     def shutdown(self) -> None:
         """Flush, then stop exporting (used when the configuration changes)."""
@@ -103,4 +243,6 @@ class Tracing:
         self.processor.shutdown()
         if self._owned_provider is not None:
             self._owned_provider.shutdown()
-        atexit.unregister(self.flush)
+        atexit.unregister(self._final_flush)
+        self._closed = True
+

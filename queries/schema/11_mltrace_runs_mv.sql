@@ -1,3 +1,6 @@
+-- LoggedAt orders the rows of one insert as they were exported (the order a process ended
+-- its spans), so "later logged" (SPEC 3.3 ties) agrees with the SDK's span links.
+-- Continuation spans (docs/conventions.md) are not runs: 16_mltrace_io_parts_mv indexes them.
 CREATE MATERIALIZED VIEW IF NOT EXISTS mltrace_runs_mv TO mltrace_runs AS
 WITH
     JSONExtract(SpanAttributes['{{RUN_INPUTS}}'], 'Array(String)') AS inputs,
@@ -23,7 +26,8 @@ SELECT
     `Events.Timestamp` AS EventTimestamps,
     `Events.Name` AS EventNames,
     `Events.Attributes` AS EventAttributes,
-    now64(9) AS LoggedAt
+    now64(9) + toIntervalNanosecond(rowNumberInBlock()) AS LoggedAt
 FROM otel_traces
 WHERE SpanAttributes['{{COMPONENT_NAME}}'] != ''
   AND SpanAttributes['{{COMPONENT_DEFINITION}}'] != 'true'
+  AND SpanAttributes['{{CONTINUATION}}'] != 'true'

@@ -1,0 +1,244 @@
+"""Delivery: export through the backend's own OpenTelemetry exporter, and keep what it cannot
+take in the outbox until it can.
+
+The backend's exporter keeps its own timeout and retries (the OTLP exporter's
+``OTEL_EXPORTER_OTLP_TIMEOUT``, 10 s by default). On top of it there is only a breaker: after a
+failed export, batches go straight to the outbox without waiting on the backend again until
+``RETRY_INTERVAL`` has passed or someone calls ``flush()``; each flush tries the backend once.
+So a flush, and process exit, never wait longer than one export timeout. Each process warns
+once per outage; a worker process of a pool stays quiet when another process already warned.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from mltrace_otel.sdk.outbox import Outbox
+
+logger = logging.getLogger("mltrace_otel")
+
+RETRY_INTERVAL = 30.0
+"""Seconds after a failed export before a background export tries the backend again."""
+
+MAX_HELD_SPANS = 1 << 18
+"""Spans kept in memory when the outbox itself cannot be written (e.g. a full disk)."""
+
+_WARNED_MARKER = ".warned"
+
+_EXPORTER_LOGGERS = (
+    "opentelemetry.exporter.otlp.proto.http.trace_exporter",
+    "opentelemetry.exporter.otlp.common.http",
+    "clickhouse_connect.driver._backend.http_sync",
+    "clickhouse_connect.driver.httpclient",
+)
+"""Loggers of the exporters' clients: while mltrace exports, their retry and failure
+messages become mltrace's one warning instead of a line per attempt."""
+
+
+class _Quiet(logging.Filter):
+    """Swallows the wrapped exporter's log records on the exporting thread, keeping the first
+    (the cause; later ones only say that retries ran out)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.local = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(self.local, "active", False):
+            if self.local.first is None:
+                self.local.first = record.getMessage()
+            return False
+        return True
+
+    @contextlib.contextmanager
+    def active(self) -> Iterator[None]:
+        self.local.active, self.local.first = True, None
+        try:
+            yield
+        finally:
+            self.local.active = False
+
+
+_quiet = _Quiet()
+for _name in _EXPORTER_LOGGERS:
+    logging.getLogger(_name).addFilter(_quiet)
+
+
+class DeliveringExporter(SpanExporter):
+    """A span exporter that never loses a batch: the backend takes it, or the outbox does."""
+
+    def __init__(
+        self,
+        make_exporter: Callable[[], SpanExporter],
+        outbox: Outbox,
+        target: str,
+        worker: Callable[[], bool],
+    ) -> None:
+        self._make_exporter = make_exporter
+        self._outbox = outbox
+        self._target = target
+        self._worker = worker
+        self._exporter: SpanExporter | None = None
+        self._lock = threading.RLock()
+        self._down_since: float | None = None
+        self._probe = True
+        self._closing = False
+        self._held: list[ReadableSpan] = []
+        self._warned = False
+        self._reason: str | None = None
+
+    # -- SpanExporter ------------------------------------------------------------------
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        if not spans:
+            return SpanExportResult.SUCCESS
+        with self._lock:
+            if self._usable() and self._send(spans):
+                self._deliver_waiting()
+                return SpanExportResult.SUCCESS
+            self._keep(spans)
+            return SpanExportResult.FAILURE
+
+    def shutdown(self) -> None:
+        with self._lock:
+            self._closing = True
+            if self._held:
+                logger.warning(
+                    "mltrace: %d finished span(s) could not be delivered to %s nor written to "
+                    "the outbox %s; they are lost at exit",
+                    len(self._held), self._target, self._outbox.folder,
+                )
+                self._held.clear()
+            if self._exporter is not None:
+                with contextlib.suppress(Exception):
+                    self._exporter.shutdown()
+                self._exporter = None
+
+    # -- what flush() uses -----------------------------------------------------------------
+    def allow_probe(self) -> None:
+        """Let the next export try the backend even if it failed a moment ago."""
+        with self._lock:
+            self._probe = not self._closing or self._down_since is None
+
+    def deliver_pending(self) -> bool:
+        """Try the outbox and held spans (unless the backend failed during this flush);
+        True when nothing is left undelivered."""
+        with self._lock:
+            if self._usable():
+                self._deliver_waiting()
+            return not self._held and not self._outbox.files()
+
+    def close_after_final_flush(self) -> None:
+        """From now on (process exit), only a backend that just worked is tried."""
+        with self._lock:
+            self._closing = True
+            self._probe = False
+
+    def after_fork_in_child(self) -> None:
+        """The parent's connection and locks are not this process's to use."""
+        self._lock = threading.RLock()
+        self._exporter = None
+        self._held = []
+
+    # -- internals ------------------------------------------------------------------------
+    def _usable(self) -> bool:
+        if self._down_since is None or self._probe:
+            return True
+        return not self._closing and time.monotonic() - self._down_since >= RETRY_INTERVAL
+
+    def _send(self, spans: Sequence[ReadableSpan]) -> bool:
+        try:
+            if self._exporter is None:
+                self._exporter = self._make_exporter()
+            with _quiet.active():
+                ok = self._exporter.export(spans) is SpanExportResult.SUCCESS
+                reason = _quiet.local.first
+        except Exception as error:  # an exporter must never raise into the pipeline
+            ok, reason = False, str(error)
+        if ok:
+            self._down_since = None
+            return True
+        self._down_since, self._probe = time.monotonic(), False
+        self._reason = getattr(self._exporter, "last_error", None) or reason
+        return False
+
+    def _deliver_waiting(self) -> None:
+        if self._held:
+            held, self._held = self._held, []
+            if not self._send(held):
+                self._keep(held)
+                return
+        if self._outbox.deliver(lambda spans: self._send(spans)) and not self._held:
+            self._warned = False
+            with contextlib.suppress(OSError):
+                (self._outbox.folder / _WARNED_MARKER).unlink(missing_ok=True)
+
+    def _keep(self, spans: Sequence[ReadableSpan]) -> None:
+        try:
+            dropped = self._outbox.put(spans)
+        except Exception as error:  # the outbox is unwritable: hold them while we live
+            self._hold(spans, error)
+            return
+        if dropped:
+            logger.warning(
+                "mltrace: the outbox %s reached its bound (%d MiB, %d files); the %d oldest "
+                "undelivered span(s) were dropped",
+                self._outbox.folder, self._outbox.max_bytes >> 20, self._outbox.max_files,
+                dropped,
+            )
+        self._warn_once(
+            f"finished runs are kept in the outbox {self._outbox.folder} and delivered by the "
+            "next flush or the next process once it is back"
+        )
+
+    def _hold(self, spans: Sequence[ReadableSpan], error: Exception) -> None:
+        self._held.extend(spans)
+        overflow = len(self._held) - MAX_HELD_SPANS
+        if overflow > 0:
+            del self._held[:overflow]
+            logger.warning("mltrace: %d undelivered span(s) dropped from memory", overflow)
+        self._warn_once(
+            f"the outbox {self._outbox.folder} cannot be written either ({error}); "
+            f"{len(self._held)} finished span(s) wait in memory and are retried while this "
+            "process lives"
+        )
+
+    def _warn_once(self, consequence: str) -> None:
+        if self._warned:
+            return
+        self._warned = True
+        if self._worker() and not _claim_warning(self._outbox.folder):
+            return
+        detail = f" ({_short(self._reason)})" if self._reason else ""
+        logger.warning(
+            "mltrace: cannot deliver runs to %s%s; %s", self._target, detail, consequence
+        )
+
+
+def _claim_warning(folder: os.PathLike[str]) -> bool:
+    """True for the first process to warn about this outage (a marker file in the outbox)."""
+    try:
+        os.close(os.open(os.path.join(folder, _WARNED_MARKER), os.O_CREAT | os.O_EXCL))
+    except FileExistsError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+_SECRET_PARAMETER = re.compile(r"(?i)((?:password|passwd|pwd|token|key)=)[^&\s]+")
+
+
+def _short(reason: str, limit: int = 200) -> str:
+    """An exporter's failure message: one line, no credentials, at most ``limit`` chars."""
+    text = _SECRET_PARAMETER.sub(r"\1***", _USERINFO.sub("***@", " ".join(reason.split())))
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
