@@ -97,6 +97,15 @@ no later than this run is a dependency."""
 RUN_STALENESS_THRESHOLD: Final = "mltrace.run.staleness_threshold"
 """Seconds after which a dependency counts as stale for this run (int)."""
 
+RUN_CONTINUATION_SPANS: Final = "mltrace.run.continuation_spans"
+"""On a run span whose pointers did not fit in one span: how many continuation spans carry
+the rest (int). See ``CONTINUATION``."""
+
+CONTINUATION: Final = "mltrace.continuation"
+"""``true`` on a continuation span: a child of a run span, with the run's component name,
+start and end, carrying more of the run's ``mltrace.run.inputs``/``outputs`` (and their types
+and versions). It is not a run of its own; its pointers belong to its parent run."""
+
 # --- Links --------------------------------------------------------------------------------
 
 LINK_POINTER: Final = "mltrace.link.pointer"
