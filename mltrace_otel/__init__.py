@@ -54,6 +54,7 @@ from mltrace_otel.sdk.not_built import (
     retrieve_io_pointers_for_label,
     retrieve_retracted_labels,
 )
+from mltrace_otel.sdk.pipeline import Pipeline, pipeline
 from mltrace_otel.sdk.pointers import IOPointer, PointerType
 from mltrace_otel.sdk.run import ComponentRun, log_component_run
 from mltrace_otel.store import StoreError
@@ -142,6 +143,7 @@ __all__ = [
     "IOPointer",
     "Impact",
     "NotFoundError",
+    "Pipeline",
     "Pointer",
     "PointerType",
     "Review",
@@ -181,6 +183,7 @@ __all__ = [
     "log_component_run",
     "log_feedback",
     "log_output",
+    "pipeline",
     "query",
     "register",
     "retract_label",

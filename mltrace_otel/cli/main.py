@@ -18,6 +18,7 @@ import click
 import mltrace_otel as mltrace
 from mltrace_otel import state
 from mltrace_otel.cli import render
+from mltrace_otel.cli import run as _run
 from mltrace_otel.cli import serve as _serve
 from mltrace_otel.query import review as _review
 from mltrace_otel.query.runs import fetch_runs
@@ -269,3 +270,4 @@ def demo(home: str | None) -> None:
 
 
 main.add_command(_serve.serve)
+main.add_command(_run.run)
