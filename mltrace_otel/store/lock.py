@@ -120,9 +120,11 @@ class StoreLock:
             return "another process"
         try:
             raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-            command = raw.replace(b"\0", b" ").decode(errors="replace").strip()
         except OSError:
-            command = ""
+            raw = b""
+        words = raw.decode(errors="replace").split("\0")
+        command = " ".join(os.path.basename(word) if "/" in word else word for word in words)
+        command = command.strip()
         if len(command) > 80:
             command = command[:77] + "..."
         return f"process {pid} ({redact(command)})" if command else f"process {pid}"
