@@ -175,12 +175,15 @@ def test_clickhouse_connect_reads_the_block_info_layout(server: ServeProcess) ->
         "SELECT number AS n, toString(number) AS s, toLowCardinality(toString(number % 3)) AS lc,"
         " [map(toLowCardinality('k'), [toNullable(number)])] AS nested,"
         " (number, 'x')::Tuple(a UInt64, b String) AS t, toDecimal64(number, 2) AS d,"
-        " if(number = 1, NULL, 'v') AS maybe FROM numbers(3)"
+        " if(number = 1, NULL, 'v') AS maybe,"
+        " arrayFilter(m -> 0, [map(toLowCardinality('k'), 'v')]) AS empty_maps, 7 AS last"
+        " FROM numbers(3)"
     )
     assert [row[:3] for row in result.result_rows] == [(0, "0", "0"), (1, "1", "1"),
                                                         (2, "2", "2")]
     assert result.result_rows[2][3] == [{"k": [2]}]
     assert result.result_rows[1][6] is None
+    assert result.result_rows[0][7:] == ([], 7)  # nothing is written for no LowCardinality rows
     client.close()
 
 

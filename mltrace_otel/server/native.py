@@ -74,7 +74,8 @@ def split_type(type_name: str) -> tuple[str, list[str]]:
 def _skip_column(data: memoryview, pos: int, type_name: str, rows: int) -> int:
     head, arguments = split_type(type_name)
     if head == "LowCardinality":
-        return _skip_low_cardinality(data, pos, arguments[0])
+        # nothing at all for zero rows (an empty array's elements)
+        return _skip_low_cardinality(data, pos, arguments[0]) if rows else pos
     if head in _FIXED_WIDTH:
         return pos + _FIXED_WIDTH[head] * rows
     if head == "String":
