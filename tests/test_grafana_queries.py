@@ -1,0 +1,213 @@
+"""Every query of the dashboards, expanded as Grafana and the ClickHouse plugin expand it, runs
+on a store filled by the demo pipeline (plus stale, failed, flagged and hostile runs), returns
+what its panel type needs, and agrees with the Python API that answers the same question."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from _grafana_store import (
+    HOSTILE_POINTER,
+    PanelQuery,
+    Scenario,
+    build_store,
+    panel_queries,
+    panel_rows,
+)
+
+import mltrace_otel as mltrace
+from mltrace_otel import state
+
+QUERIES = list(panel_queries())
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+    home = tmp_path_factory.mktemp("grafana-home")
+    built = build_store(home)
+    yield built
+    state.configure(backend="local", home=tmp_path_factory.mktemp("parked"))
+
+
+def variables(scenario: Scenario) -> dict[str, str]:
+    (root,) = [run for level, run in mltrace.trace(scenario.prediction_id) if level == 0]
+    return {
+        "output_id": scenario.prediction_id,
+        "component": "predict",
+        "pointer": scenario.clean_csv,
+        "__value": root.trace_id,  # a data link's ${__value.raw}: the clicked trace id
+    }
+
+
+def rows_as_dicts(names: list[str], rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    return [dict(zip(names, row)) for row in rows]
+
+
+def test_the_dashboards_have_queries_of_every_kind() -> None:
+    kinds = {query.kind for query in QUERIES}
+    assert kinds == {"table", "timeseries", "nodeGraph", "variable", "annotation", "trace-link"}
+    assert {query.dashboard for query in QUERIES} == {
+        "overview", "trace", "review", "staleness", "component", "impact"}
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=lambda q: f"{q.dashboard}:{q.where}:{q.ref_id}")
+def test_query_runs_and_returns_what_its_panel_needs(scenario: Scenario, query: PanelQuery) -> None:
+    names, rows = panel_rows(query.raw_sql, variables(scenario))
+    assert rows, f"{query.dashboard} / {query.where} returned no rows on the scenario store"
+    if query.kind == "nodeGraph" and query.ref_id == "nodes":
+        assert {"id", "title", "mainstat", "secondarystat"} <= set(names)
+        assert all(name.startswith(("arc__", "detail__")) or name in {
+            "id", "title", "subtitle", "mainstat", "secondarystat", "highlighted"}
+            for name in names)
+        ids = [row[names.index("id")] for row in rows]
+        assert len(ids) == len(set(ids))
+        arcs = [name for name in names if name.startswith("arc__")]
+        for row in rows_as_dicts(names, rows):
+            assert sum(row[arc] for arc in arcs) == pytest.approx(1.0)
+    elif query.kind == "nodeGraph":
+        assert names == ["id", "source", "target"]
+    elif query.kind == "timeseries":
+        assert names[0] == "time"
+    elif query.kind == "annotation":
+        assert names == ["time", "text", "tags"]
+    elif query.kind == "variable":
+        assert len(names) == 1 and all(isinstance(row[0], str) for row in rows)
+    elif query.kind == "trace-link":
+        assert {"traceID", "spanID", "operationName", "parentSpanID", "serviceName",
+                "duration", "startTime"} <= set(names)
+
+
+def node_graph(scenario: Scenario, dashboard: str) -> tuple[dict[str, dict], set[tuple]]:
+    (panel,) = [q for q in QUERIES if q.dashboard == dashboard and q.kind == "nodeGraph"
+                and q.ref_id == "nodes"]
+    (edges,) = [q for q in QUERIES if q.dashboard == dashboard and q.kind == "nodeGraph"
+                and q.ref_id == "edges"]
+    shown = panel_rows(panel.raw_sql, variables(scenario))
+    nodes = {row["id"]: row for row in rows_as_dicts(*shown)}
+    links = {(row[1], row[2]) for row in panel_rows(edges.raw_sql, variables(scenario))[1]}
+    return nodes, links
+
+
+def one(dashboard: str, title_start: str) -> PanelQuery:
+    candidates = [q for q in QUERIES if q.dashboard == dashboard and q.kind != "trace-link"
+                  and q.where.startswith(title_start)]
+    (found,) = [q for q in candidates if q.where == title_start] or candidates
+    return found
+
+
+def test_trace_table_is_the_python_trace(scenario: Scenario) -> None:
+    python = mltrace.trace(scenario.prediction_id)
+    names, rows = panel_rows(one("trace", "Trace of").raw_sql, variables(scenario))
+    table = rows_as_dicts(names, rows)
+    assert [(row["level"], row["run_id"]) for row in table] == [
+        (level, run.id) for level, run in python]
+    assert [row["component"] for row in table] == ["predict", "train", "featurize", "clean",
+                                                   "ingest"]
+    for row, (_, run) in zip(table, python):
+        assert (row["status"], row["git"], row["trace_id"]) == (
+            run.status, run.git_hash, run.trace_id)
+        assert row["start"] == run.start_timestamp.replace(microsecond=row["start"].microsecond)
+        assert row["stale"] == " ".join(run.stale)
+
+
+def test_trace_graph_is_every_dependency_of_the_python_trace(scenario: Scenario) -> None:
+    python = mltrace.trace(scenario.prediction_id)
+    nodes, links = node_graph(scenario, "trace")
+    assert set(nodes) == {run.id for _, run in python}
+    assert links == {(dep, run.id) for _, run in python for dep in run.dependencies}
+    for _, run in python:
+        assert nodes[run.id]["title"] == run.component_name
+        assert nodes[run.id]["mainstat"] == run.status
+        assert nodes[run.id]["secondarystat"] == ("stale" if run.stale else "fresh")
+
+
+def test_trace_of_a_stale_run_carries_the_exact_messages(scenario: Scenario) -> None:
+    python = mltrace.trace("report_a.txt")
+    names, rows = panel_rows(one("trace", "Trace of").raw_sql, {"output_id": "report_a.txt"})
+    table = rows_as_dicts(names, rows)
+    (report,) = [run for _, run in python if run.component_name == "report"]
+    assert report.stale == [
+        f"load (ID {scenario.runs['load_old']}) has 1 fresher run that began before this "
+        "component run started."]
+    assert [row["stale"] for row in table] == [" ".join(run.stale) for _, run in python]
+
+
+def test_hostile_output_id_matches_literally(scenario: Scenario) -> None:
+    names, rows = panel_rows(one("trace", "Trace of").raw_sql, {"output_id": HOSTILE_POINTER})
+    assert [row["run_id"] for row in rows_as_dicts(names, rows)] == [
+        run.id for _, run in mltrace.trace(HOSTILE_POINTER)]
+    assert rows_as_dicts(names, rows)[0]["run_id"] == scenario.runs["hostile"]
+
+
+def test_staleness_dashboard_is_run_stale_of_every_run(scenario: Scenario) -> None:
+    names, rows = panel_rows(one("staleness", "Stale runs").raw_sql, {})
+    table = rows_as_dicts(names, rows)
+    shown: dict[str, list[str]] = {}
+    for row in table:
+        shown.setdefault(row["run_id"], []).append(row["message"])
+    every = [run_id for (run_id,) in mltrace.query("SELECT DISTINCT SpanId FROM mltrace_runs")]
+    python = {run_id: mltrace.get_component_run_information(run_id).stale for run_id in every}
+    assert shown == {run_id: stale for run_id, stale in python.items() if stale}
+    assert f"load (ID {scenario.runs['load_new']}) was run 44 days ago." in shown[
+        scenario.runs["summary"]]
+    per_component = {row[0]: row[1] for row in panel_rows(
+        one("staleness", "Stale runs per").raw_sql, {})[1]}
+    assert per_component["report"] == 1 and per_component["summary"] == 1
+
+
+def test_latest_runs_are_mltrace_stale(scenario: Scenario) -> None:
+    names, rows = panel_rows(one("overview", "Latest run").raw_sql, {})
+    table = {row["component"]: row for row in rows_as_dicts(names, rows)}
+    stale = {run.component_name: run for run in mltrace.get_stale_runs()}
+    assert {name for name, row in table.items() if row["is_stale"]} == set(stale)
+    for name, run in stale.items():
+        assert table[name]["run_id"] == run.id
+        assert table[name]["stale"] == " ".join(run.stale)
+
+
+def test_recent_failures_show_the_exception_message(scenario: Scenario) -> None:
+    names, rows = panel_rows(one("overview", "Recent failures").raw_sql, {})
+    (failure,) = rows_as_dicts(names, rows)
+    assert failure["component"] == "score_batch"
+    assert "bad batch: 3 null ids" in failure["message"]
+
+
+def test_review_suspects_are_mltrace_review(scenario: Scenario) -> None:
+    python = mltrace.review(limit=None)
+    names, rows = panel_rows(one("review", "Suspects").raw_sql, {})
+    table = rows_as_dicts(names, rows)
+    assert [(row["run_id"], row["flagged"], row["involved"]) for row in table] == [
+        (suspect.run.id, suspect.count, suspect.involved) for suspect in python.suspects]
+    for row, suspect in zip(table, python.suspects):
+        assert row["score"] == pytest.approx(suspect.score)
+        assert row["coverage"] == pytest.approx(suspect.coverage)
+    flagged = [row[0] for row in panel_rows(one("review", "Flagged outputs").raw_sql, {})[1]]
+    assert flagged == python.flagged_outputs == scenario.flagged
+
+
+def test_impact_is_mltrace_impact(scenario: Scenario) -> None:
+    python = mltrace.impact(scenario.clean_csv)
+    names, rows = panel_rows(one("impact", "Runs downstream").raw_sql, variables(scenario))
+    table = rows_as_dicts(names, rows)
+    assert [(row["level"], row["run_id"]) for row in table] == [
+        (level, run.id) for level, run in python.runs]
+    finals = [name for row in table for name in row["final_outputs"].split(", ") if name]
+    assert finals == [output.name for output in python.final_outputs]
+    nodes, links = node_graph(scenario, "impact")
+    runs = {run.id: run for _, run in python.runs}
+    assert {node for node in nodes if node in runs} == set(runs)
+    finals_shown = {node["title"] for node in nodes.values() if node["mainstat"] == "final output"}
+    assert finals_shown == {output.name for output in python.final_outputs}
+    between_runs = {(source, target) for source, target in links
+                    if source in runs and target in runs}
+    assert between_runs == {(dep, run.id) for run in runs.values() for dep in run.dependencies
+                            if dep in runs}
+
+
+def test_component_history_is_get_history(scenario: Scenario) -> None:
+    names, rows = panel_rows(one("component", "Runs of").raw_sql, {"component": "predict"})
+    assert [row["run_id"] for row in rows_as_dicts(names, rows)] == [
+        run.id for run in mltrace.get_history("predict", limit=1000)]
+
