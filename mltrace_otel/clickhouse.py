@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from mltrace_otel.config import ConfigurationError, Settings
+from mltrace_otel.secrets import redact
 
 
 class ConnectionFailed(RuntimeError):
@@ -40,13 +41,10 @@ def connect(settings: Settings, timeout: float | None = None) -> Any:
             limits = {"connect_timeout": seconds, "send_receive_timeout": seconds}
         return clickhouse_connect.get_client(dsn=settings.url, **limits)
     except Exception as error:
-        message = f"cannot reach ClickHouse at {redacted(settings.url)}: {error}"
+        message = redact(f"cannot reach ClickHouse at {settings.url}: {error}")
         raise ConnectionFailed(message) from error
 
 
 def redacted(url: str) -> str:
-    """``url`` without its user information."""
-    if "@" not in url:
-        return url
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    """``url`` (or any text) without passwords and tokens (``mltrace_otel.secrets``)."""
+    return redact(url)

@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 from typing import Final
 
+from mltrace_otel.secrets import redact
+
 ENV_BACKEND: Final = "MLTRACE_BACKEND"
 """Backend: ``local`` (default), ``clickhouse`` or ``otlp``."""
 
@@ -34,6 +36,12 @@ class Settings:
     home: Path
     url: str | None
     service_name: str
+
+    def __repr__(self) -> str:
+        return redact(
+            f"Settings(backend={self.backend!r}, home={self.home!r}, url={self.url!r}, "
+            f"service_name={self.service_name!r})"
+        )
 
     @property
     def spool_dir(self) -> Path:

@@ -76,8 +76,25 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def install_log_filter(logger: logging.Logger | None = None) -> None:
-    """Redact every record of ``logger`` (default: the ``mltrace_otel`` logger), once."""
-    target = logger or logging.getLogger("mltrace_otel")
-    if not any(isinstance(existing, RedactingFilter) for existing in target.filters):
-        target.addFilter(RedactingFilter())
+LOGGERS: Final = (
+    "mltrace_otel",
+    "opentelemetry.sdk._shared_internal",
+    "opentelemetry.sdk.trace.export",
+    "opentelemetry.exporter.otlp.proto.http.trace_exporter",
+    "opentelemetry.exporter.otlp.proto.grpc.exporter",
+    "clickhouse_connect.driver.httpclient",
+    "clickhouse_connect.driver.client",
+)
+"""Loggers whose records can carry a backend URL or a driver error: mltrace's own and those
+of the exporters and driver it runs (a logger filter sees only its own logger's records)."""
+
+
+def install_log_filter(names: tuple[str, ...] = LOGGERS) -> None:
+    """Redact every record of the named loggers; idempotent."""
+    for name in names:
+        target = logging.getLogger(name)
+        if not any(isinstance(existing, RedactingFilter) for existing in target.filters):
+            target.addFilter(RedactingFilter())
+
+
+install_log_filter()  # importing mltrace_otel redacts the records of LOGGERS

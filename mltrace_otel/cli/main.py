@@ -22,6 +22,7 @@ from mltrace_otel.cli import run as _run
 from mltrace_otel.cli import serve as _serve
 from mltrace_otel.query import review as _review
 from mltrace_otel.query.runs import fetch_runs
+from mltrace_otel.secrets import redact
 
 F = Callable[..., Any]
 
@@ -40,9 +41,9 @@ def _store_options(command: F) -> F:
                 mltrace.set_address(address)
             return command(*args, **kwargs)
         except (mltrace.NotFoundError, mltrace.StoreError, mltrace.ConfigurationError) as error:
-            raise click.ClickException(str(error)) from None
+            raise click.ClickException(redact(str(error))) from None
         except (ValueError, OSError) as error:
-            raise click.ClickException(f"{type(error).__name__}: {error}") from None
+            raise click.ClickException(redact(f"{type(error).__name__}: {error}")) from None
 
     return wrapper
 
@@ -155,13 +156,16 @@ def tags(as_json: bool) -> None:
 
 @main.command()
 @click.argument("sql")
+@click.option("--write", is_flag=True, help="Allow writes and DDL (default: read-only).")
 @_json_option
 @_store_options
-def sql(sql: str, as_json: bool) -> None:
-    """Run SQL on the configured store (after ingesting pending spans)."""
+def sql(sql: str, write: bool, as_json: bool) -> None:
+    """Run SQL on the configured store (after ingesting pending spans); read-only unless
+    --write."""
     store = state.store()
-    result = store.query(sql)
-    store.touch()  # the SQL may have written
+    result = store.query(sql, readonly=not write)
+    if write:
+        store.touch()  # the SQL may have written
     if as_json:
         _print_json(result.dicts())
     else:
@@ -250,11 +254,30 @@ def note(run_id: str, text: str) -> None:
 
 
 @main.command("init-db")
+@click.option("--check", is_flag=True, help="Report drift from this release's schema; exit 1.")
+@click.option("--rebuild", is_flag=True, help="Recreate mltrace's tables, refill from otel_traces.")
 @_store_options
-def init_db() -> None:
-    """Create otel_traces and mltrace's tables and views (idempotent)."""
-    mltrace.init_db()
-    click.echo("store ready")
+def init_db(check: bool, rebuild: bool) -> None:
+    """Create otel_traces and mltrace's tables and views, or migrate them (idempotent)."""
+    from mltrace_otel.store.schema import SCHEMA_VERSION
+
+    if check and rebuild:
+        raise click.UsageError("give --check or --rebuild, not both")
+    store = state.store()
+    if check:
+        problems = store.schema_drift()
+        for problem in problems:
+            click.echo(f"drift: {problem}")
+        if problems:
+            sys.exit(1)
+        click.echo(f"schema version {SCHEMA_VERSION}: no drift")
+    elif rebuild:
+        spans = store.rebuild()
+        store.touch()
+        click.echo(f"rebuilt mltrace's tables from {spans} span(s) in otel_traces")
+    else:
+        migrated = ", migrated" if store.init_db() else ""
+        click.echo(f"store ready (schema version {SCHEMA_VERSION}{migrated})")
 
 
 @main.command()
@@ -266,7 +289,7 @@ def demo(home: str | None) -> None:
     try:
         sys.exit(_demo.run(home))
     except (RuntimeError, OSError) as error:
-        raise click.ClickException(str(error)) from None
+        raise click.ClickException(redact(str(error))) from None
 
 
 main.add_command(_serve.serve)

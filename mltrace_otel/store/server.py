@@ -15,6 +15,7 @@ import numpy as np
 
 from mltrace_otel import clickhouse
 from mltrace_otel.config import Settings
+from mltrace_otel.secrets import redact
 from mltrace_otel.store.base import Result, Store, StoreError
 
 logger = logging.getLogger("mltrace_otel")
@@ -40,9 +41,16 @@ class ServerStore(Store):
             self._connection = _connect(self._settings)
         return self._connection
 
-    def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Result:
+    @property
+    def location(self) -> str:
+        return f"at {redact(self._settings.url or '')}"
+
+    def query(
+        self, sql: str, parameters: Mapping[str, Any] | None = None, *, readonly: bool = False
+    ) -> Result:
+        settings = {"readonly": 1} if readonly else None
         with _as_store_error():
-            result = self._conn.query(sql, parameters=dict(parameters or {}))
+            result = self._conn.query(sql, parameters=dict(parameters or {}), settings=settings)
         rows = [[_utc(value) for value in row] for row in result.result_rows]
         return Result(list(result.column_names), rows)
 
@@ -71,7 +79,12 @@ def _as_store_error() -> Iterator[None]:
     except StoreError:
         raise
     except Exception as error:
-        raise StoreError(str(error).strip().splitlines()[0]) from error
+        lines = str(error).strip().splitlines() or [type(error).__name__]
+        message = redact(lines[0])
+        if "READONLY" in message or "readonly mode" in message:
+            message = "read-only SQL cannot write or change tables (use --write for deliberate "
+            message += "changes)"
+        raise StoreError(message) from error
 
 
 def _utc(value: Any) -> Any:

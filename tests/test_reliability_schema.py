@@ -1,0 +1,122 @@
+"""Schema versions (SPEC 5): a store written by an earlier release's DDL is migrated, a newer
+one is refused in one line, a current one opens without DDL; ``init-db --check`` reports
+drift and ``init-db --rebuild`` recreates dropped tables from ``otel_traces``."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from _support import release_store, run_script, write_script
+
+import mltrace_otel as mltrace
+from mltrace_otel import state
+from mltrace_otel.store.schema import SCHEMA_VERSION
+
+REPO = Path(__file__).resolve().parent.parent
+
+OLD_STORE = """
+    import sys
+    from pathlib import Path
+
+    from chdb import session
+
+    from mltrace_otel.store.sql import render
+
+    store, ddl_folder = sys.argv[1], Path(sys.argv[2])
+    chdb = session.Session(store)
+    for path in sorted(ddl_folder.glob("*.sql")):
+        chdb.query(render(path.read_text()), "TSV")
+    chdb.query(
+        "INSERT INTO otel_traces (Timestamp, TraceId, SpanId, SpanName, ServiceName,"
+        " SpanAttributes, Duration, StatusCode) VALUES (now64(9), 'ab', 'a1b2c3d4e5f60718',"
+        " 'train', 'old', map('mltrace.component.name', 'train',"
+        " 'mltrace.run.inputs', {inputs:String}, 'mltrace.run.outputs', {outputs:String}),"
+        " 1000, 'Ok')", "TSV", params={"inputs": '["raw.csv"]', "outputs": '["model.pkl"]'},
+    )
+    chdb.close()
+"""
+
+
+def _old_store(home: Path, tmp_path: Path, commit: str) -> None:
+    """A store created by the DDL of ``queries/schema/`` at ``commit``, holding one run."""
+    ddl = tmp_path / f"ddl-{commit}"
+    ddl.mkdir()
+    names = subprocess.run(
+        ["git", "-C", str(REPO), "ls-tree", "--name-only", f"{commit}:queries/schema"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()
+    for name in names:
+        text = subprocess.run(
+            ["git", "-C", str(REPO), "show", f"{commit}:queries/schema/{name}"],
+            capture_output=True, text=True, check=True,
+        ).stdout
+        (ddl / name).write_text(text)
+    release_store()
+    run_script(write_script(tmp_path, "old.py", OLD_STORE), home, str(home / "store"), str(ddl))
+
+
+def _columns(table: str) -> list[str]:
+    return [row[0] for row in mltrace.query(
+        "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {t:String}",
+        {"t": table},
+    )]
+
+
+@pytest.mark.parametrize("commit", ["ce09451", "9ed7def"])
+def test_a_store_of_an_earlier_release_is_migrated(
+    home: Path, tmp_path: Path, run_cli, commit: str
+) -> None:
+    _old_store(home, tmp_path, commit)  # 9ed7def's run table had no LoggedAt column yet
+    (level, run), = mltrace.trace("model.pkl")
+    assert (level, run.component_name, run.inputs) == (0, "train", ["raw.csv"])
+    assert "LoggedAt" in _columns("mltrace_runs")
+    assert mltrace.query("SELECT max(Version) FROM mltrace_schema") == [(SCHEMA_VERSION,)]
+    checked = run_cli("init-db", "--check")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "no drift" in checked.stdout
+
+
+def test_a_current_store_opens_without_ddl(home: Path) -> None:
+    mltrace.get_recent_run_ids()
+    store = state.store()
+    mtime_sql = "SELECT metadata_modification_time FROM system.tables WHERE name LIKE 'mltrace_%'"
+    before = sorted(store.query(mtime_sql).rows)
+    store.close()
+    assert store.init_db() is False
+    assert sorted(store.query(mtime_sql).rows) == before
+    assert mltrace.query("SELECT count() FROM mltrace_schema") == [(1,)]
+
+
+def test_a_newer_store_is_refused_in_one_line(home: Path, run_cli) -> None:
+    mltrace.query(
+        "INSERT INTO mltrace_schema (Version, Digest, Release) VALUES (99, 'future', '9.9.0')"
+    )
+    shown = run_cli("recent")
+    assert shown.returncode == 1
+    lines = shown.stderr.strip().splitlines()
+    assert len(lines) == 1, shown.stderr
+    assert "schema version 99" in lines[0]
+    assert "install mltrace-otel>=9.9.0" in lines[0]
+
+
+def test_check_reports_drift_and_rebuild_refills_dropped_tables(
+    home: Path, tmp_path: Path, run_cli
+) -> None:
+    _old_store(home, tmp_path, "ce09451")
+    run_cli("recent", check=True)  # migrated
+    for statement in ("DROP TABLE mltrace_runs", "DROP TABLE mltrace_io",
+                      "ALTER TABLE mltrace_components DROP COLUMN Owner"):
+        run_cli("sql", "--write", statement, check=True)
+    checked = run_cli("init-db", "--check")
+    assert checked.returncode == 1
+    assert "drift: table mltrace_runs is missing" in checked.stdout
+    assert "drift: table mltrace_io is missing" in checked.stdout
+    assert "drift: column mltrace_components.Owner (String) is missing" in checked.stdout
+    rebuilt = run_cli("init-db", "--rebuild", check=True)
+    assert "from 1 span(s)" in rebuilt.stdout
+    assert run_cli("init-db", "--check", check=True).stdout.strip().endswith("no drift")
+    (_, run), = mltrace.trace("model.pkl")
+    assert run.component_name == "train"
+    assert mltrace.query("SELECT count() FROM mltrace_io") == [(2,)]
