@@ -11,27 +11,30 @@ the start, Duration ``end - start`` in nanoseconds. One deliberate difference: a
 ends before it starts gets Duration 0, where the exporter stores the wrapped unsigned
 difference.
 
-A batch is encoded column by column (fast). When that fails, or a timestamp lies outside
-what ``DateTime64(9)`` holds, the batch is encoded span by span: a span that cannot be stored
-as sent is repaired (text that is not valid UTF-8 gets backslash escapes; timestamps are
-clamped into range, the original start kept in ``mltrace.original.start_time_unix_nano``;
-``mltrace.repaired`` says what was changed) and, if still not storable, left out alone. Each
-repaired or left-out span is named in one warning. Its neighbours are never lost.
+A batch is encoded column by column (fast). When that fails, or a start, end or event time
+lies outside 1970-01-01 .. 2262-01-01 (``EARLIEST_NS``, ``LATEST_NS``), the batch is encoded
+span by span: a span that cannot be stored as sent is repaired (text that is not valid UTF-8
+gets backslash escapes, before any JSON is made of it; times are clamped into range, the
+original start kept in ``mltrace.original.start_time_unix_nano``; ``mltrace.repaired`` says
+what was changed) and, if still not storable, left out alone. Each repaired or left-out span
+is named in one warning. Its neighbours are never lost.
 """
 
 from __future__ import annotations
 
 import codecs
 import logging
-from collections.abc import Callable, Sequence
+import operator
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
-from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.trace import SpanKind, StatusCode
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
 from mltrace_otel import semconv
 from mltrace_otel._pcommon import any_value_string, sdk_value_string
@@ -81,13 +84,13 @@ SCHEMA = pa.schema([
 ])
 """``otel_traces`` as the exporter's insert names its columns (Nested as flat arrays)."""
 
-EARLIEST_NS = -2_208_988_800 * 1_000_000_000
-"""1900-01-01T00:00:00Z, the earliest ``DateTime64(9)`` value ClickHouse documents."""
+EARLIEST_NS = 0
+"""1970-01-01T00:00:00Z: OTLP carries times as unsigned nanoseconds since the epoch, so no
+span that ends up in ``otel_traces`` through a Collector can start earlier."""
 
-LATEST_NS = (1 << 63) - 1
-"""2262-04-11T23:47:16.854775807Z, the latest nanosecond timestamp ClickHouse (and Arrow) hold."""
-
-_MAX_DURATION = (1 << 64) - 1
+LATEST_NS = 9_214_646_400 * 1_000_000_000
+"""2262-01-01T00:00:00Z: the start of the last year ``DateTime64(9)`` holds (it ends at
+2262-04-11T23:47:16.854775807Z), leaving room for the end times the store computes."""
 
 # pdata's SpanKind.String() / StatusCode.String(), indexed by the OTLP enum value.
 _OTLP_KIND = ("Unspecified", "Internal", "Server", "Client", "Producer", "Consumer")
@@ -131,7 +134,9 @@ def encode_arrow(spans: Sequence[ReadableSpan]) -> bytes:
 
 def encode_spans(spans: Sequence[ReadableSpan]) -> Batch:
     """The ``otel_traces`` rows of finished SDK spans, with what was repaired or left out."""
-    return _robust_table(_sdk_columns(spans), lambda row: _describe_sdk(spans[row]))
+    return _robust_table(
+        _sdk_columns(spans), lambda row: _describe_sdk(spans[row]), _sdk_rebuild(spans)
+    )
 
 
 def encode_request(request: Any) -> Batch:
@@ -141,7 +146,7 @@ def encode_request(request: Any) -> Batch:
     listed in ``Batch.rejected``, as OTLP's ``partial_success`` reports them.
     """
     columns, sources, rejected = _otlp_columns(request)
-    batch = _robust_table(columns, lambda row: _describe_otlp(sources[row]))
+    batch = _robust_table(columns, lambda row: _describe_otlp(sources[row]), None)
     return Batch(batch.table, batch.repaired, tuple(rejected) + batch.rejected)
 
 
@@ -339,54 +344,75 @@ def _arrays(columns: dict[str, list[Any]]) -> tuple[list[pa.Array], set[str]]:
     return arrays, failed
 
 
-def _times_in_range(arrays: list[pa.Array]) -> bool:
-    starts = arrays[SCHEMA.get_field_index("Timestamp")]
-    events = arrays[SCHEMA.get_field_index("Events.Timestamp")].flatten()
-    for times in (starts, events):
-        if len(times) and times.null_count < len(times):
-            bounds = pc.min_max(times.cast(pa.int64()))
-            if bounds["min"].as_py() < EARLIEST_NS or bounds["max"].as_py() > LATEST_NS:
-                return False
-    return True
+def _times_in_range(columns: dict[str, list[Any]]) -> bool:
+    """Whether every start, end (start + Duration) and event time lies within
+    ``[EARLIEST_NS, LATEST_NS]``. Ends matter: the store computes them (``Timestamp +
+    toIntervalNanosecond(Duration)``), and one past ``DateTime64(9)`` fails the whole insert."""
+    starts = columns["Timestamp"]
+    if not starts:
+        return True
+    events = [time for times in columns["Events.Timestamp"] for time in times]
+    return (
+        min(starts) >= EARLIEST_NS
+        and max(map(operator.add, starts, columns["Duration"])) <= LATEST_NS
+        and (not events or (min(events) >= EARLIEST_NS and max(events) <= LATEST_NS))
+    )
 
 
-def _robust_table(columns: dict[str, list[Any]], describe: Callable[[int], str]) -> Batch:
+Rebuild = Callable[[int, set[str]], dict[str, Any]]
+"""Row ``i`` mapped again from its source with its text made storable; what was changed is
+added to the set."""
+
+
+def _robust_table(
+    columns: dict[str, list[Any]], describe: Callable[[int], str], rebuild: Rebuild | None
+) -> Batch:
     arrays, failed = _arrays(columns)
-    if not failed and _times_in_range(arrays):
+    if not failed and _times_in_range(columns):
         return Batch(pa.Table.from_arrays(arrays, schema=SCHEMA))
-    return _span_by_span(columns, failed, describe)
+    return _span_by_span(columns, failed, describe, rebuild)
 
 
 def _span_by_span(
-    columns: dict[str, list[Any]], failed: set[str], describe: Callable[[int], str]
+    columns: dict[str, list[Any]],
+    failed: set[str],
+    describe: Callable[[int], str],
+    rebuild: Rebuild | None,
 ) -> Batch:
     """Encode a batch that failed column-wise: repair or leave out each bad span alone."""
-    count = len(columns["Timestamp"])
-    keep: list[int] = []
+    keep: list[dict[str, Any]] = []
     repaired: list[str] = []
     rejected: list[str] = []
-    for row in range(count):
+    for row in range(len(columns["Timestamp"])):
         values = {name: columns[name][row] for name in SCHEMA.names}
         if _storable(values, failed):
-            keep.append(row)
+            keep.append(values)
             continue
         try:
-            changes = _repair(values)
+            changes: set[str] = set()
+            if rebuild is not None:
+                values = rebuild(row, changes)
+            notes = [*sorted(changes), *_repair_times(values)]
+            if notes:
+                values["SpanAttributes"] = sorted(
+                    [*values["SpanAttributes"], (semconv.REPAIRED, "; ".join(notes))]
+                )
             problem = "" if _storable(values, set(SCHEMA.names)) else "a value Arrow cannot hold"
         except Exception as error:  # whatever the value, only this span is affected
-            changes, problem = [], f"{type(error).__name__}: {error}"
+            notes, problem = [], f"{type(error).__name__}: {error}"
         if problem:
             rejected.append(f"{describe(row)}: {problem}")
-            logger.warning("mltrace: %s could not be stored and was left out: %s",
-                           describe(row), problem)
+            logger.warning(
+                "mltrace: %s could not be stored and was left out: %s", describe(row), problem
+            )
             continue
-        for name in SCHEMA.names:
-            columns[name][row] = values[name]
-        keep.append(row)
-        repaired.append(f"{describe(row)}: {'; '.join(changes)}")
-        logger.warning("mltrace: %s could not be stored as sent; stored with %s",
-                       describe(row), "; ".join(changes))
-    kept = {name: [columns[name][row] for row in keep] for name in SCHEMA.names}
+        keep.append(values)
+        repaired.append(f"{describe(row)}: {'; '.join(notes)}")
+        logger.warning(
+            "mltrace: %s could not be stored as sent; stored with %s",
+            describe(row), "; ".join(notes),
+        )
+    kept = {name: [values[name] for values in keep] for name in SCHEMA.names}
     arrays, still_failed = _arrays(kept)
     if still_failed:  # cannot happen: every kept row encoded on its own
         raise ValueError(f"columns {sorted(still_failed)} failed after per-span encoding")
@@ -401,8 +427,12 @@ def _storable(values: dict[str, Any], names: set[str]) -> bool:
                 pa.array([values[field.name]], type=field.type)
             except _ENCODE_ERRORS:
                 return False
-    return _in_range(values["Timestamp"]) and all(
-        _in_range(time) for time in values["Events.Timestamp"]
+    start, duration = values["Timestamp"], values["Duration"]
+    return (
+        _in_range(start)
+        and isinstance(duration, int)
+        and 0 <= duration <= LATEST_NS - start
+        and all(_in_range(time) for time in values["Events.Timestamp"])
     )
 
 
@@ -414,7 +444,8 @@ def _in_range(time: Any) -> bool:
 
 
 def _escape_invalid(error: UnicodeError) -> tuple[str, int]:
-    """Codec error handler: surrogate-escaped bytes as ``\\xNN``, lone surrogates as ``\\uNNNN``."""
+    """Codec error handler: surrogate-escaped bytes as ``\\xNN``, lone surrogates as
+    ``\\uNNNN``."""
     if not isinstance(error, UnicodeEncodeError):
         raise error
     bad = error.object[error.start:error.end]
@@ -440,8 +471,50 @@ def _text(value: Any, changes: set[str]) -> str:
         return value.encode("utf-8", "mltrace_otel.escape").decode("utf-8")
 
 
-def _items(items: Any, changes: set[str]) -> list[tuple[str, str]]:
-    return sorted((_text(key, changes), _text(value, changes)) for key, value in items)
+def _sdk_rebuild(spans: Sequence[ReadableSpan]) -> Rebuild:
+    def rebuild(row: int, changes: set[str]) -> dict[str, Any]:
+        columns = _sdk_columns([_cleaned_span(spans[row], changes)])
+        return {name: values[0] for name, values in columns.items()}
+
+    return rebuild
+
+
+def _cleaned_span(span: ReadableSpan, changes: set[str]) -> ReadableSpan:
+    """A copy of ``span`` whose every string is valid UTF-8 (before any JSON is made of it)."""
+
+    def text(value: Any) -> str:
+        return _text(value, changes)
+
+    def value(item: Any) -> Any:
+        if isinstance(item, str):
+            return text(item)
+        if isinstance(item, (list, tuple)):
+            return tuple(value(element) for element in item)
+        if isinstance(item, Mapping):
+            return {text(key): value(element) for key, element in item.items()}
+        return item
+
+    def attributes(items: Any) -> dict[str, Any]:
+        return {text(key): value(item) for key, item in (items or {}).items()}
+
+    scope, status = span.instrumentation_scope, span.status
+    return ReadableSpan(
+        name=text(span.name),
+        context=span.context,
+        parent=span.parent,
+        resource=Resource(attributes(span.resource.attributes)) if span.resource else None,
+        attributes=attributes(span.attributes),
+        events=[Event(text(e.name), attributes(e.attributes), e.timestamp) for e in span.events],
+        links=[Link(link.context, attributes(link.attributes)) for link in span.links],
+        kind=span.kind,
+        status=Status(status.status_code, text(status.description))
+        if status.description else Status(status.status_code),
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=InstrumentationScope(
+            text(scope.name), text(scope.version) if scope.version else None
+        ) if scope else None,
+    )
 
 
 def _clamp_time(time: Any) -> int:
@@ -450,40 +523,24 @@ def _clamp_time(time: Any) -> int:
     return min(max(time, EARLIEST_NS), LATEST_NS)
 
 
-def _repair(values: dict[str, Any]) -> list[str]:
-    """Make one row storable in place; what was changed, one phrase each."""
-    changes: set[str] = set()
-    for field in SCHEMA:
-        value = values[field.name]
-        kind = field.type
-        if kind == _STRING:
-            values[field.name] = _text(value, changes)
-        elif kind == _MAP:
-            values[field.name] = _items(value, changes)
-        elif kind == pa.list_(_STRING):
-            values[field.name] = [_text(item, changes) for item in value]
-        elif kind == pa.list_(_MAP):
-            values[field.name] = [_items(item, changes) for item in value]
-    notes = sorted(changes)
+def _repair_times(values: dict[str, Any]) -> list[str]:
+    """Clamp one row's times into range in place; what was changed, one phrase each."""
+    notes: list[str] = []
     start = values["Timestamp"]
     if _clamp_time(start) != start:
         values["Timestamp"] = _clamp_time(start)
-        values["SpanAttributes"] = sorted([
-            *values["SpanAttributes"], (semconv.ORIGINAL_START_TIME, str(start))
-        ])
+        values["SpanAttributes"] = sorted(
+            [*values["SpanAttributes"], (semconv.ORIGINAL_START_TIME, str(start))]
+        )
         notes.append(f"start {_date(start)} clamped to {_date(values['Timestamp'])}")
-    duration = values["Duration"]
-    if not 0 <= duration <= _MAX_DURATION:
-        values["Duration"] = min(max(int(duration), 0), _MAX_DURATION)
-        notes.append(f"duration clamped to {values['Duration']} ns")
+    duration, room = int(values["Duration"]), LATEST_NS - values["Timestamp"]
+    if not 0 <= duration <= room:
+        values["Duration"] = min(max(duration, 0), room)
+        notes.append(f"end clamped to {_date(values['Timestamp'] + values['Duration'])}")
     event_times = [_clamp_time(time) for time in values["Events.Timestamp"]]
     if event_times != values["Events.Timestamp"]:
         values["Events.Timestamp"] = event_times
         notes.append("event times clamped")
-    if notes:
-        values["SpanAttributes"] = sorted([
-            *values["SpanAttributes"], (semconv.REPAIRED, "; ".join(notes))
-        ])
     return notes
 
 
