@@ -198,7 +198,7 @@ def _checksum(block: bytes | memoryview) -> bytes:
     from clickhouse_cityhash.cityhash import CityHash128
 
     value = CityHash128(bytes(block))
-    return struct.pack("<QQ", value & 0xFFFFFFFFFFFFFFFF, value >> 64)
+    return struct.pack("<QQ", value >> 64, value & 0xFFFFFFFFFFFFFFFF)  # CityHash128 (low, high)
 
 
 def compress_blocks(payload: bytes) -> bytes:
