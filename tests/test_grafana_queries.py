@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from _grafana_macros import interpolate
 from _grafana_store import (
     HOSTILE_POINTER,
     PanelQuery,
@@ -211,3 +212,39 @@ def test_component_history_is_get_history(scenario: Scenario) -> None:
     assert [row["run_id"] for row in rows_as_dicts(names, rows)] == [
         run.id for run in mltrace.get_history("predict", limit=1000)]
 
+
+
+HOSTILE_VALUES = [
+    "x' OR 1=1 --",
+    "\\' OR 1=1 --",
+    "x\\",
+    "a\nb' OR '1'='1",
+    "'; DROP TABLE mltrace_flags; --",
+    "') UNION ALL SELECT SpanId FROM mltrace_runs --",
+    "%27 OR 1=1 --",
+    "${output_id} $__timeFilter(x) {x:String}",
+    "é\t\"\0",
+]
+WITH_VARIABLES = [query for query in QUERIES if "percentencode}" in query.raw_sql]
+
+
+@pytest.mark.parametrize("value", HOSTILE_VALUES)
+@pytest.mark.parametrize("query", WITH_VARIABLES,
+                         ids=lambda q: f"{q.dashboard}:{q.where}:{q.ref_id}")
+def test_hostile_variable_values_match_nothing(scenario: Scenario, query: PanelQuery,
+                                               value: str) -> None:
+    hostile = dict.fromkeys(("output_id", "component", "pointer", "__value"), value)
+    names, rows = panel_rows(query.raw_sql, hostile)
+    assert names and rows == [], f"{query.dashboard} / {query.where} with {value!r}"
+
+
+def test_sqlstring_and_singlequote_do_not_protect_clickhouse(scenario: Scenario) -> None:
+    """Why the dashboards percent-encode: Grafana's SQL formats escape quotes but not
+    backslashes, and ClickHouse reads a backslash in a literal as an escape."""
+    value = "\\' OR 1=1 --"
+    everything = mltrace.query("SELECT count() FROM mltrace_io")[0][0]
+    for fmt in ("sqlstring", "singlequote"):
+        sql = f"SELECT count() FROM mltrace_io WHERE Pointer = ${{v:{fmt}}}"
+        assert mltrace.query(interpolate(sql, {"v": value})) == [(everything,)], fmt
+    safe = "SELECT count() FROM mltrace_io WHERE Pointer = decodeURLComponent('${v:percentencode}')"
+    assert mltrace.query(interpolate(safe, {"v": value})) == [(0,)]
