@@ -1,0 +1,47 @@
+"""``mltrace sql`` is read-only unless ``--write`` (SPEC 3.5): no writes, no DDL, no reading
+or writing files; each refusal is one clear line and a non-zero exit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.parametrize("statement", [
+    "DROP TABLE mltrace_runs",
+    "INSERT INTO mltrace_flags (OutputId, Flagged) VALUES ('x', 1)",
+    "ALTER TABLE mltrace_runs DELETE WHERE 1",
+    "CREATE TABLE t (a String) ENGINE = Memory",
+    "SELECT * FROM file('/etc/hostname')",
+    "SELECT file('/etc/hostname')",
+    "SET readonly = 0",
+    "SELECT 1 SETTINGS readonly = 0",
+])
+def test_sql_refuses_changes_and_files_by_default(home: Path, run_cli, statement: str) -> None:
+    shown = run_cli("sql", statement)
+    assert shown.returncode == 1, shown.stdout
+    lines = shown.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), shown.stderr
+    assert "--write" in lines[0] or "readonly" in lines[0], lines[0]
+
+
+def test_reads_work_and_nothing_was_changed(home: Path, run_cli) -> None:
+    run_cli("sql", "DROP TABLE mltrace_runs")
+    assert run_cli("sql", "SELECT count() FROM mltrace_runs", check=True).returncode == 0
+    assert "mltrace_runs" in run_cli("sql", "SHOW TABLES", check=True).stdout
+
+
+def test_into_outfile_writes_nothing(home: Path, tmp_path: Path, run_cli) -> None:
+    target = tmp_path / "out.csv"
+    shown = run_cli("sql", f"SELECT 1 INTO OUTFILE '{target}'")
+    assert shown.returncode == 1
+    assert "INTO OUTFILE" in shown.stderr
+    assert not target.exists()
+
+
+def test_write_allows_deliberate_changes(home: Path, run_cli) -> None:
+    run_cli("sql", "--write",
+            "INSERT INTO mltrace_flags (OutputId, Flagged) VALUES ('by-hand.csv', 1)", check=True)
+    shown = run_cli("sql", "--json", "SELECT OutputId FROM mltrace_flags", check=True)
+    assert "by-hand.csv" in shown.stdout
