@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +36,21 @@ def http_get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
+
+
+def clickhouse_json(url: str, sql: str, database: str = "default", **params: str) -> list[dict]:
+    """Rows of ``sql`` (``{name:Type}`` parameters from ``params``) over ClickHouse's HTTP
+    interface at ``url``, read as JSON."""
+    fields = {"database": database, "default_format": "JSON"}
+    fields.update({f"param_{name}": value for name, value in params.items()})
+    request = urllib.request.Request(
+        f"{url}/?{urllib.parse.urlencode(fields)}", data=sql.encode(), method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())["data"]
+    except urllib.error.HTTPError as error:
+        raise AssertionError(f"{sql}\n-> HTTP {error.code}: {error.read().decode()}") from None
 
 
 def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
