@@ -23,6 +23,10 @@ _JSON_ONLY_ESCAPES = {"\u2028": "\\u2028", "\u2029": "\\u2029"}
 """Characters Go's JSON encoder escapes even with HTML escaping off; Python's does not."""
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+"""Python's JSON for strings and string lists: the same output as Go's, but for U+2028/9."""
+
+
 class _NotJson(ValueError):
     """A value Go's JSON encoder refuses (NaN, infinities)."""
 
@@ -54,7 +58,7 @@ def _ecmascript_number(value: float) -> str:
 
 
 def _json_string(text: str) -> str:
-    encoded = json.dumps(text, ensure_ascii=False)
+    encoded = _ENCODER.encode(text)
     if "\u2028" in encoded or "\u2029" in encoded:
         for character, escape in _JSON_ONLY_ESCAPES.items():
             encoded = encoded.replace(character, escape)
@@ -111,7 +115,7 @@ def sdk_value_string(value: Any) -> str:
 
 def _json_string_array(items: Sequence[str]) -> str:
     """The common case (pointer names) at C speed."""
-    encoded = json.dumps(list(items), ensure_ascii=False, separators=(",", ":"))
+    encoded = _ENCODER.encode(list(items))
     if "\u2028" in encoded or "\u2029" in encoded:
         for character, escape in _JSON_ONLY_ESCAPES.items():
             encoded = encoded.replace(character, escape)
@@ -133,6 +137,14 @@ def any_value_string(value: Any) -> str:
         return float_string(value.double_value)
     if kind == "bytes_value":
         return base64.b64encode(value.bytes_value).decode("ascii")
+    if kind == "array_value":  # pointer lists: strings only, encoded in one C call
+        strings = []
+        for item in value.array_value.values:
+            if item.WhichOneof("value") != "string_value":
+                break
+            strings.append(item.string_value)
+        else:
+            return _json_string_array(strings)
     return _json_or_empty(_raw(value))
 
 
