@@ -1,4 +1,5 @@
-"""``mltrace demo``: run the churn example in separate processes, then trace a prediction."""
+"""``mltrace demo``: run the churn example in separate processes, as one pipeline trace, then
+trace a prediction."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ STAGE_GROUPS: tuple[tuple[str, ...], ...] = (
     ("predict",),
 )
 """Stages run together in one process; each group is a process of its own."""
+
+PIPELINE_NAME = "churn-demo"
+"""The demo's pipeline root span: every stage process's runs are in its trace."""
 
 _STDERR_TAIL_LINES = 20
 
@@ -45,12 +49,16 @@ def run(home: str | None) -> int:
     data_dir = home_path / "churn-data"
     pipeline = examples_dir() / "churn" / "pipeline.py"
     print(f"MLTRACE_HOME={home_path}")
-    for stages in STAGE_GROUPS:
-        code = _run_stages(pipeline, stages, data_dir, home_path)
-        if code != 0:
-            return code
-    prediction_id = _last_prediction_id(data_dir / "predictions" / "predictions.csv")
     mltrace.configure(backend="local", home=home_path)
+    # One pipeline trace: the stage processes inherit its TRACEPARENT.
+    with mltrace.pipeline(PIPELINE_NAME) as trace:
+        for stages in STAGE_GROUPS:
+            code = _run_stages(pipeline, stages, data_dir, home_path)
+            if code != 0:
+                trace.fail(f"stage {' '.join(stages)} exited with code {code}")
+                return code
+    print(f"\nPipeline trace id: {trace.trace_id}")
+    prediction_id = _last_prediction_id(data_dir / "predictions" / "predictions.csv")
     levels = mltrace.trace(prediction_id)
     print(f"\nLast prediction id: {prediction_id}\n")
     render.trace_tree(prediction_id, levels)

@@ -33,6 +33,7 @@ class Pipeline(contextlib.ContextDecorator):
         self.name = name
         self._attributes = dict(attributes or {})
         self._span: trace.Span | None = None
+        self._span_context = trace.INVALID_SPAN_CONTEXT
         self._token: object = None
         self._saved: dict[str, str | None] = {}
         self._failure = ""
@@ -43,9 +44,9 @@ class Pipeline(contextlib.ContextDecorator):
     @property
     def trace_id(self) -> str:
         """The pipeline's trace id in hex ('' when tracing could not start)."""
-        if self._span is None:
+        if not self._span_context.is_valid:
             return ""
-        return trace.format_trace_id(self._span.get_span_context().trace_id)
+        return trace.format_trace_id(self._span_context.trace_id)
 
     def set_attribute(self, key: str, value: Any) -> None:
         """Record an attribute on the pipeline span."""
@@ -62,7 +63,7 @@ class Pipeline(contextlib.ContextDecorator):
                 self.name, attributes={semconv.PIPELINE_NAME: self.name, **self._attributes}
             )
             self._token = context_api.attach(trace.set_span_in_context(span))
-            self._span = span
+            self._span, self._span_context = span, span.get_span_context()
             self._saved = {key: os.environ.get(key) for key in (ENV_TRACEPARENT, ENV_TRACESTATE)}
             os.environ.pop(ENV_TRACESTATE, None)
             os.environ.update(environment_carrier())
