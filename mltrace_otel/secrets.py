@@ -84,9 +84,11 @@ LOGGERS: Final = (
     "opentelemetry.exporter.otlp.proto.grpc.exporter",
     "clickhouse_connect.driver.httpclient",
     "clickhouse_connect.driver.client",
+    "urllib3.connectionpool",
 )
 """Loggers whose records can carry a backend URL or a driver error: mltrace's own and those
-of the exporters and driver it runs (a logger filter sees only its own logger's records)."""
+of the exporters, driver and HTTP pool it runs (urllib3 logs request lines at DEBUG). A
+logger filter sees only its own logger's records."""
 
 
 def install_log_filter(names: tuple[str, ...] = LOGGERS) -> None:
