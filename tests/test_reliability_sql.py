@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from _support import release_store
 
 
 @pytest.mark.parametrize("statement", [
@@ -45,3 +46,17 @@ def test_write_allows_deliberate_changes(home: Path, run_cli) -> None:
             "INSERT INTO mltrace_flags (OutputId, Flagged) VALUES ('by-hand.csv', 1)", check=True)
     shown = run_cli("sql", "--json", "SELECT OutputId FROM mltrace_flags", check=True)
     assert "by-hand.csv" in shown.stdout
+
+
+def test_read_only_through_mltrace_serve(home: Path, run_cli) -> None:
+    """A CLI next to ``mltrace serve`` queries through it: the same refusals hold there."""
+    from _serve import serve_process
+
+    release_store()
+    with serve_process(home, otlp=False):
+        for statement in ("DROP TABLE mltrace_runs", "SELECT file('/etc/hostname')",
+                          "SELECT * FROM file('/etc/hostname')"):
+            shown = run_cli("sql", statement)
+            assert shown.returncode == 1, shown.stdout
+            assert "--write" in shown.stderr, shown.stderr
+        assert run_cli("init-db", "--check", check=True).stdout.strip().endswith("no drift")

@@ -122,7 +122,9 @@ class _Interface:
     def _statement(
         self, request: web.Request, user: User, fields: Mapping[str, str], body: bytes
     ) -> Statement:
-        readonly = max(user.readonly, 2 if request.method == "GET" else 0)
+        # a client may ask for readonly (ClickHouse's readonly setting), never lower its own
+        readonly = max(user.readonly, 2 if request.method == "GET" else 0,
+                       min(_int(fields.get("readonly")), 2))
         parameters = {name[6:]: value for name, value in fields.items()
                       if name.startswith("param_")}
         database = fields.get("database") or "default"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,21 @@ if TYPE_CHECKING:
 
 class StoreError(RuntimeError):
     """The store cannot be reached, is busy, or rejected a statement."""
+
+
+# What ClickHouse's readonly=1 still allows where the server is embedded (clickhouse-local,
+# chDB, mltrace serve): the file() function reads any file, INTO OUTFILE writes one.
+_FILE_ACCESS = re.compile(r"\bINTO\s+OUTFILE\b|\bfile\s*\(", re.IGNORECASE)
+_STRING_LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'")
+
+
+def refuse_files(formatted_sql: str) -> None:
+    """Raise unless SQL (as ClickHouse's ``formatQuery`` prints it) stays inside the store."""
+    if _FILE_ACCESS.search(_STRING_LITERAL.sub("''", formatted_sql)):
+        raise StoreError(
+            "read-only SQL cannot read or write files (file(), INTO OUTFILE); "
+            "use --write for deliberate changes"
+        )
 
 
 @dataclass(frozen=True)

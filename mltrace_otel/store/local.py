@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import threading
 import time
 from collections.abc import Mapping
@@ -24,7 +23,7 @@ import numpy as np
 from mltrace_otel.config import ConfigurationError, Settings
 from mltrace_otel.store import ingest as _ingest
 from mltrace_otel.store import schema
-from mltrace_otel.store.base import Result, Store, StoreError
+from mltrace_otel.store.base import Result, Store, StoreError, refuse_files
 from mltrace_otel.store.lock import StoreLock
 from mltrace_otel.store.values import bind_parameters
 
@@ -39,10 +38,6 @@ _SESSION_SETTINGS = (
     "SET output_format_json_quote_64bit_integers = 0",
     "SET session_timezone = 'UTC'",
 )
-# What ClickHouse's readonly=1 still lets an embedded (clickhouse-local) session do: read any
-# file with the file() function, write one with INTO OUTFILE.
-_OUTSIDE_STORE = re.compile(r"\bINTO\s+OUTFILE\b|\bfile\s*\(", re.IGNORECASE)
-_STRING_LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'")
 
 
 class LocalStore(Store):
@@ -168,14 +163,9 @@ class LocalStore(Store):
                 readonly.query(statement, "TSV")
             self._readonly_session = readonly
         try:
-            normal = self._readonly_session.query(
+            refuse_files(self._readonly_session.query(
                 "SELECT formatQuery({sql:String})", "TSVRaw", params={"sql": sql}
-            ).bytes().decode()
-            if _OUTSIDE_STORE.search(_STRING_LITERAL.sub("''", normal)):
-                raise StoreError(
-                    "read-only SQL cannot read or write files (file(), INTO OUTFILE); "
-                    "use --write for deliberate changes"
-                )
+            ).bytes().decode())
             return self._readonly_session.query(
                 sql, "JSONCompact", params=bind_parameters(parameters)
             ).bytes()

@@ -16,7 +16,7 @@ import numpy as np
 from mltrace_otel import clickhouse
 from mltrace_otel.config import Settings
 from mltrace_otel.secrets import redact
-from mltrace_otel.store.base import Result, Store, StoreError
+from mltrace_otel.store.base import Result, Store, StoreError, refuse_files
 
 logger = logging.getLogger("mltrace_otel")
 
@@ -50,6 +50,11 @@ class ServerStore(Store):
     ) -> Result:
         settings = {"readonly": 1} if readonly else None
         with _as_store_error():
+            if readonly:
+                formatted = self._conn.query(
+                    "SELECT formatQuery({sql:String})", parameters={"sql": sql}, settings=settings
+                ).result_rows[0][0]
+                refuse_files(formatted)
             result = self._conn.query(sql, parameters=dict(parameters or {}), settings=settings)
         rows = [[_utc(value) for value in row] for row in result.result_rows]
         return Result(list(result.column_names), rows)
