@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from _stores import serve_for_tests, store_backend  # noqa: F401 (fixtures)
 from _support import CLI_TIMEOUT, release_store, subprocess_env
 
 import mltrace_otel as mltrace
@@ -40,6 +41,10 @@ def run_cli(home: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
 
     def run(*args: str, check: bool = False, **extra_env: str) -> subprocess.CompletedProcess[str]:
         release_store()
+        active = state.settings()
+        if active.backend != "local" and active.url:  # a store_backend test on a server
+            extra_env = {"MLTRACE_BACKEND": active.backend,
+                         "MLTRACE_CLICKHOUSE_URL": active.url, **extra_env}
         proc = subprocess.run(
             [sys.executable, "-m", "mltrace_otel.cli", *args],
             env=subprocess_env(home, **extra_env),

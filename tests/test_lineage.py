@@ -12,6 +12,8 @@ import mltrace_otel as mltrace
 from mltrace_otel import state as _state
 from mltrace_otel.lineage import dependencies as _dependencies
 
+pytestmark = pytest.mark.usefixtures("store_backend")  # embedded, serve, clickhouse
+
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=timezone.utc)
 
 
@@ -42,14 +44,16 @@ def log(
     return found[0].id
 
 
-@pytest.fixture(params=["links", "store", "index"])
+@pytest.fixture(params=["links", "store", "index", "links-store", "links-index"])
 def links(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
-    """Three ways to the same lineage: span links logged with the runs (set_dependencies_
-    from_inputs=True), or no links and the rule derived at query time by the store's SQL, or
-    by the in-memory lineage index."""
-    mode = {"links": "auto", "store": "off", "index": "on"}[request.param]
-    monkeypatch.setattr(_dependencies, "INDEX_MODE", mode)
-    return request.param == "links"
+    """Ways to the same lineage: span links logged with the runs (set_dependencies_from_
+    inputs=True) or no links, with the rule derived at query time by the store's SQL
+    (``store``), by the in-memory lineage index (``index``), or either, as a process
+    decides (``links``: the index from its second walk)."""
+    mode = {"links": "auto", "store": "off", "index": "on"}
+    mode.update({"links-store": "off", "links-index": "on"})
+    monkeypatch.setattr(_dependencies, "INDEX_MODE", mode[request.param])
+    return request.param.startswith("links")
 
 
 def names(levels: list[tuple[int, mltrace.Run]]) -> list[tuple[int, str]]:

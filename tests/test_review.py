@@ -10,6 +10,9 @@ import pytest
 from _explicit_runs import log_run
 
 import mltrace_otel as mltrace
+from mltrace_otel import state
+
+pytestmark = pytest.mark.usefixtures("store_backend")  # embedded, serve, clickhouse
 
 
 def named(pairs) -> list[tuple[str, int]]:
@@ -48,7 +51,8 @@ def test_flags_last_write_wins_and_survive_a_restart(original: dict[str, str], h
     mltrace.flag_output_id("iop_4")
     mltrace.unflag_output_id("iop_4")
     mltrace.flag_output_id("iop_4")
-    mltrace.configure(home=home)  # a new store session, as after a restart
+    active = state.settings()  # a new store session, as after a restart
+    mltrace.configure(backend=active.backend, home=home, url=active.url)
     flagged, ranked = mltrace.review_flagged_outputs()
     assert flagged == ["iop_4"]
     assert named(ranked) == [("B2", 1), ("A", 1)]

@@ -6,11 +6,14 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from _explicit_runs import T0, log_run
 from _support import insert_span
 
 import mltrace_otel as mltrace
 from mltrace_otel import semconv, state
+
+pytestmark = pytest.mark.usefixtures("store_backend")  # embedded, serve, clickhouse
 
 DAY = 24 * 60 * 60
 
