@@ -12,32 +12,36 @@ ends before it starts gets Duration 0, where the exporter stores the wrapped uns
 difference.
 
 A batch is encoded column by column (fast). When that fails, or a start, end or event time
-lies outside 1970-01-01 .. 2262-01-01 (``EARLIEST_NS``, ``LATEST_NS``), the batch is encoded
-span by span: a span that cannot be stored as sent is repaired (text that is not valid UTF-8
-gets backslash escapes, before any JSON is made of it; times are clamped into range, the
-original start kept in ``mltrace.original.start_time_unix_nano``; ``mltrace.repaired`` says
-what was changed) and, if still not storable, left out alone. Each repaired or left-out span
-is named in one warning. Its neighbours are never lost.
+lies outside 1970-01-01 .. 2262-01-01, the batch is encoded span by span: a span that cannot
+be stored as sent is repaired by :mod:`mltrace_otel.repair`'s rules (invalid UTF-8
+backslash-escaped, times clamped, ``mltrace.repaired`` saying what was changed) and, if still
+not storable, left out alone. Each repaired or left-out span is named in one warning; its
+neighbours are never lost.
 """
 
 from __future__ import annotations
 
-import codecs
 import logging
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pyarrow as pa
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import Event, ReadableSpan
-from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import Link, SpanKind, Status, StatusCode
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import SpanKind, StatusCode
 
 from mltrace_otel import semconv
 from mltrace_otel._pcommon import any_value_string, sdk_value_string
+from mltrace_otel.repair import (
+    EARLIEST_NS,
+    LATEST_NS,
+    clamp,
+    date,
+    describe,
+    in_range,
+    repaired_span,
+)
 
 __all__ = [
     "SCHEMA",
@@ -84,14 +88,6 @@ SCHEMA = pa.schema([
 ])
 """``otel_traces`` as the exporter's insert names its columns (Nested as flat arrays)."""
 
-EARLIEST_NS = 0
-"""1970-01-01T00:00:00Z: OTLP carries times as unsigned nanoseconds since the epoch, so no
-span that ends up in ``otel_traces`` through a Collector can start earlier."""
-
-LATEST_NS = 9_214_646_400 * 1_000_000_000
-"""2262-01-01T00:00:00Z: the start of the last year ``DateTime64(9)`` holds (it ends at
-2262-04-11T23:47:16.854775807Z), leaving room for the end times the store computes."""
-
 # pdata's SpanKind.String() / StatusCode.String(), indexed by the OTLP enum value.
 _OTLP_KIND = ("Unspecified", "Internal", "Server", "Client", "Producer", "Consumer")
 _OTLP_STATUS = ("Unset", "Ok", "Error")
@@ -135,7 +131,7 @@ def encode_arrow(spans: Sequence[ReadableSpan]) -> bytes:
 def encode_spans(spans: Sequence[ReadableSpan]) -> Batch:
     """The ``otel_traces`` rows of finished SDK spans, with what was repaired or left out."""
     return _robust_table(
-        _sdk_columns(spans), lambda row: _describe_sdk(spans[row]), _sdk_rebuild(spans)
+        _sdk_columns(spans), lambda row: describe(spans[row]), _repair_sdk_row(spans)
     )
 
 
@@ -146,7 +142,7 @@ def encode_request(request: Any) -> Batch:
     listed in ``Batch.rejected``, as OTLP's ``partial_success`` reports them.
     """
     columns, sources, rejected = _otlp_columns(request)
-    batch = _robust_table(columns, lambda row: _describe_otlp(sources[row]), None)
+    batch = _robust_table(columns, lambda row: _describe_otlp(sources[row]), _repair_otlp_row)
     return Batch(batch.table, batch.repaired, tuple(rejected) + batch.rejected)
 
 
@@ -228,11 +224,6 @@ def _sdk_columns(spans: Sequence[ReadableSpan]) -> dict[str, list[Any]]:
         ):
             columns[name].append(value)
     return columns
-
-
-def _describe_sdk(span: ReadableSpan) -> str:
-    context = span.context
-    return _describe(span.name, _hex_id(context.span_id, 16), _hex_id(context.trace_id, 32))
 
 
 # -- OTLP requests ------------------------------------------------------------------------
@@ -321,12 +312,8 @@ def _otlp_columns(request: Any) -> tuple[dict[str, list[Any]], list[Any], list[s
 
 
 def _describe_otlp(span: Any) -> str:
-    return _describe(span.name, span.span_id.hex(), span.trace_id.hex())
-
-
-def _describe(name: str, span_id: str, trace_id: str) -> str:
-    # repr() keeps a name that is not valid UTF-8 printable in the warning.
-    return f"run {name!r} (span {span_id or '-'}, trace {trace_id or '-'})"
+    span_id, trace_id = span.span_id.hex() or "-", span.trace_id.hex() or "-"
+    return f"run {span.name!r} (span {span_id}, trace {trace_id})"
 
 
 # -- robust table building ----------------------------------------------------------------
@@ -344,7 +331,7 @@ def _arrays(columns: dict[str, list[Any]]) -> tuple[list[pa.Array], set[str]]:
     return arrays, failed
 
 
-def _times_in_range(columns: dict[str, list[Any]]) -> bool:
+def _timesin_range(columns: dict[str, list[Any]]) -> bool:
     """Whether every start, end (start + Duration) and event time lies within
     ``[EARLIEST_NS, LATEST_NS]``. Ends matter: the store computes them (``Timestamp +
     toIntervalNanosecond(Duration)``), and one past ``DateTime64(9)`` fails the whole insert."""
@@ -359,25 +346,25 @@ def _times_in_range(columns: dict[str, list[Any]]) -> bool:
     )
 
 
-Rebuild = Callable[[int, set[str]], dict[str, Any]]
-"""Row ``i`` mapped again from its source with its text made storable; what was changed is
-added to the set."""
+Repair = Callable[[int, dict[str, Any]], tuple[dict[str, Any], list[str]]]
+"""Row ``i`` (its current values given) made storable: the new values and what was changed
+(recorded in their ``mltrace.repaired`` attribute)."""
 
 
 def _robust_table(
-    columns: dict[str, list[Any]], describe: Callable[[int], str], rebuild: Rebuild | None
+    columns: dict[str, list[Any]], describe: Callable[[int], str], repair: Repair
 ) -> Batch:
     arrays, failed = _arrays(columns)
-    if not failed and _times_in_range(columns):
+    if not failed and _timesin_range(columns):
         return Batch(pa.Table.from_arrays(arrays, schema=SCHEMA))
-    return _span_by_span(columns, failed, describe, rebuild)
+    return _span_by_span(columns, failed, describe, repair)
 
 
 def _span_by_span(
     columns: dict[str, list[Any]],
     failed: set[str],
     describe: Callable[[int], str],
-    rebuild: Rebuild | None,
+    repair: Repair,
 ) -> Batch:
     """Encode a batch that failed column-wise: repair or leave out each bad span alone."""
     keep: list[dict[str, Any]] = []
@@ -389,14 +376,7 @@ def _span_by_span(
             keep.append(values)
             continue
         try:
-            changes: set[str] = set()
-            if rebuild is not None:
-                values = rebuild(row, changes)
-            notes = [*sorted(changes), *_repair_times(values)]
-            if notes:
-                values["SpanAttributes"] = sorted(
-                    [*values["SpanAttributes"], (semconv.REPAIRED, "; ".join(notes))]
-                )
+            values, notes = repair(row, values)
             problem = "" if _storable(values, set(SCHEMA.names)) else "a value Arrow cannot hold"
         except Exception as error:  # whatever the value, only this span is affected
             notes, problem = [], f"{type(error).__name__}: {error}"
@@ -429,124 +409,49 @@ def _storable(values: dict[str, Any], names: set[str]) -> bool:
                 return False
     start, duration = values["Timestamp"], values["Duration"]
     return (
-        _in_range(start)
+        in_range(start)
         and isinstance(duration, int)
         and 0 <= duration <= LATEST_NS - start
-        and all(_in_range(time) for time in values["Events.Timestamp"])
+        and all(in_range(time) for time in values["Events.Timestamp"])
     )
 
 
-def _in_range(time: Any) -> bool:
-    return isinstance(time, int) and EARLIEST_NS <= time <= LATEST_NS
 
 
 # -- repairs ------------------------------------------------------------------------------
 
 
-def _escape_invalid(error: UnicodeError) -> tuple[str, int]:
-    """Codec error handler: surrogate-escaped bytes as ``\\xNN``, lone surrogates as
-    ``\\uNNNN``."""
-    if not isinstance(error, UnicodeEncodeError):
-        raise error
-    bad = error.object[error.start:error.end]
-    escapes = [
-        f"\\x{ord(char) - 0xDC00:02x}" if 0xDC80 <= ord(char) <= 0xDCFF else f"\\u{ord(char):04x}"
-        for char in bad
-    ]
-    return "".join(escapes), error.end
+def _repair_sdk_row(spans: Sequence[ReadableSpan]) -> Repair:
+    """SDK spans are repaired as spans (text before any JSON is made of it), then mapped."""
+
+    def repair(row: int, values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        span, notes = repaired_span(spans[row])
+        columns = _sdk_columns([span])
+        return {name: column[0] for name, column in columns.items()}, notes
+
+    return repair
 
 
-codecs.register_error("mltrace_otel.escape", _escape_invalid)
-
-
-def _text(value: Any, changes: set[str]) -> str:
-    if not isinstance(value, str):
-        changes.add("a value that was not text written as text")
-        return str(value)
-    try:
-        value.encode("utf-8")
-        return value
-    except UnicodeEncodeError:
-        changes.add("text that was not valid UTF-8 backslash-escaped")
-        return value.encode("utf-8", "mltrace_otel.escape").decode("utf-8")
-
-
-def _sdk_rebuild(spans: Sequence[ReadableSpan]) -> Rebuild:
-    def rebuild(row: int, changes: set[str]) -> dict[str, Any]:
-        columns = _sdk_columns([_cleaned_span(spans[row], changes)])
-        return {name: values[0] for name, values in columns.items()}
-
-    return rebuild
-
-
-def _cleaned_span(span: ReadableSpan, changes: set[str]) -> ReadableSpan:
-    """A copy of ``span`` whose every string is valid UTF-8 (before any JSON is made of it)."""
-
-    def text(value: Any) -> str:
-        return _text(value, changes)
-
-    def value(item: Any) -> Any:
-        if isinstance(item, str):
-            return text(item)
-        if isinstance(item, (list, tuple)):
-            return tuple(value(element) for element in item)
-        if isinstance(item, Mapping):
-            return {text(key): value(element) for key, element in item.items()}
-        return item
-
-    def attributes(items: Any) -> dict[str, Any]:
-        return {text(key): value(item) for key, item in (items or {}).items()}
-
-    scope, status = span.instrumentation_scope, span.status
-    return ReadableSpan(
-        name=text(span.name),
-        context=span.context,
-        parent=span.parent,
-        resource=Resource(attributes(span.resource.attributes)) if span.resource else None,
-        attributes=attributes(span.attributes),
-        events=[Event(text(e.name), attributes(e.attributes), e.timestamp) for e in span.events],
-        links=[Link(link.context, attributes(link.attributes)) for link in span.links],
-        kind=span.kind,
-        status=Status(status.status_code, text(status.description))
-        if status.description else Status(status.status_code),
-        start_time=span.start_time,
-        end_time=span.end_time,
-        instrumentation_scope=InstrumentationScope(
-            text(scope.name), text(scope.version) if scope.version else None
-        ) if scope else None,
-    )
-
-
-def _clamp_time(time: Any) -> int:
-    if not isinstance(time, int):
-        time = int(time)  # a float: NaN and infinities raise, and the span is left out
-    return min(max(time, EARLIEST_NS), LATEST_NS)
-
-
-def _repair_times(values: dict[str, Any]) -> list[str]:
-    """Clamp one row's times into range in place; what was changed, one phrase each."""
+def _repair_otlp_row(row: int, values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """OTLP rows hold valid UTF-8 (protobuf checks it): only times can be out of range."""
     notes: list[str] = []
     start = values["Timestamp"]
-    if _clamp_time(start) != start:
-        values["Timestamp"] = _clamp_time(start)
-        values["SpanAttributes"] = sorted(
-            [*values["SpanAttributes"], (semconv.ORIGINAL_START_TIME, str(start))]
-        )
-        notes.append(f"start {_date(start)} clamped to {_date(values['Timestamp'])}")
-    duration, room = int(values["Duration"]), LATEST_NS - values["Timestamp"]
-    if not 0 <= duration <= room:
-        values["Duration"] = min(max(duration, 0), room)
-        notes.append(f"end clamped to {_date(values['Timestamp'] + values['Duration'])}")
-    event_times = [_clamp_time(time) for time in values["Events.Timestamp"]]
+    if clamp(start) != start:
+        values["Timestamp"] = clamp(start)
+        _add_attribute(values, semconv.ORIGINAL_START_TIME, str(start))
+        notes.append(f"start {date(start)} clamped to {date(values['Timestamp'])}")
+    room = LATEST_NS - values["Timestamp"]
+    if values["Duration"] > room:
+        values["Duration"] = room
+        notes.append(f"end clamped to {date(LATEST_NS)}")
+    event_times = [clamp(time) for time in values["Events.Timestamp"]]
     if event_times != values["Events.Timestamp"]:
         values["Events.Timestamp"] = event_times
         notes.append("event times clamped")
-    return notes
+    if notes:
+        _add_attribute(values, semconv.REPAIRED, "; ".join(notes))
+    return values, notes
 
 
-def _date(nanos: int) -> str:
-    try:
-        moment = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=nanos // 1000)
-    except OverflowError:
-        return f"{nanos} ns since 1970"
-    return moment.isoformat().replace("+00:00", "Z")
+def _add_attribute(values: dict[str, Any], key: str, value: str) -> None:
+    values["SpanAttributes"] = sorted([*values["SpanAttributes"], (key, value)])

@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanContext, TraceFlags
 
 import mltrace_otel as mltrace
-from mltrace_otel import rows, semconv
+from mltrace_otel import repair, rows, semconv
 
 GOOD_RUNS = 1_000
 
@@ -30,7 +30,7 @@ from datetime import datetime
 
 import mltrace_otel as mltrace
 
-mltrace.configure(backend="local", home=sys.argv[1])
+mltrace.configure(home=sys.argv[1])  # the backend: MLTRACE_BACKEND, default local
 latin = os.fsdecode(b"caf\xe9-report.csv")  # what os.listdir gives for a Latin-1 file name
 
 
@@ -164,3 +164,40 @@ def test_otlp_poison_spans_keep_their_neighbours(tmp_path: Path) -> None:
     assert future["Timestamp"] == datetime(2262, 1, 1, tzinfo=timezone.utc)
     assert future["Events.Timestamp"][0] == datetime(2262, 1, 1, tzinfo=timezone.utc)
     assert {row["SpanAttributes"]["nan"] for row in found} == {"NaN"}
+
+
+def test_poison_runs_over_the_otlp_backend_keep_their_neighbours(tmp_path: Path) -> None:
+    """The Python OTLP exporter fails a whole batch on one surrogate or negative time; the
+    SDK repairs such runs before export, so the receiver gets all of them."""
+    receiver_home, client_home = tmp_path / "receiver", tmp_path / "client"
+    script = write_script(tmp_path, "poisoned.py", POISONED_PIPELINE)
+    with running_receiver(receiver_home) as url:
+        proc = run_script(
+            script, client_home, str(client_home), MLTRACE_BACKEND="otlp",
+            OTEL_EXPORTER_OTLP_ENDPOINT=url.removesuffix("/v1/traces"),
+        )
+    assert proc.stdout.split() == ["flushed", "True"], proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if "could not be sent" in line]
+    assert len(warnings) == 4, proc.stderr
+    found = store_rows(receiver_home, "SELECT SpanName, Timestamp, SpanAttributes "
+                                      "FROM otel_traces ORDER BY SpanId")
+    names = [row["SpanName"] for row in found]
+    assert names.count("good") == GOOD_RUNS
+    assert sorted(set(names)) == ["backwards", "good", "latin", "n\\xe4me", "year-3000",
+                                  "year-one"]
+    (latin,) = [row for row in found if row["SpanName"] == "latin"]
+    assert latin["SpanAttributes"][semconv.RUN_OUTPUTS] == '["caf\\\\xe9-report.csv"]'
+    (ancient,) = [row for row in found if row["SpanName"] == "year-one"]
+    assert ancient["Timestamp"] == datetime(1970, 1, 1, tzinfo=timezone.utc)
+    assert semconv.ORIGINAL_START_TIME in ancient["SpanAttributes"]
+
+
+def test_sendable_spans_leaves_sound_batches_alone_and_drops_only_the_unrepairable(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sound = [sdk_span("a", 1, 10, 20), sdk_span("b", 2, 30, 40)]
+    assert repair.sendable_spans(sound) == sound
+    with caplog.at_level(logging.WARNING, logger="mltrace_otel"):
+        kept = repair.sendable_spans([sound[0], sdk_span("nan", 3, math.nan, 5), sound[1]])
+    assert kept == sound
+    assert len(caplog.records) == 1 and "'nan'" in caplog.records[0].getMessage()

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from mltrace_otel.repair import sendable_spans
 from mltrace_otel.sdk.outbox import Outbox
 
 logger = logging.getLogger("mltrace_otel")
@@ -98,6 +99,7 @@ class DeliveringExporter(SpanExporter):
 
     # -- SpanExporter ------------------------------------------------------------------
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        spans = sendable_spans(spans)  # one run that cannot be encoded never fails its batch
         if not spans:
             return SpanExportResult.SUCCESS
         with self._lock:
