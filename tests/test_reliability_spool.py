@@ -67,9 +67,17 @@ def test_empty_truncated_and_foreign_files_are_quarantined_and_the_rest_ingests(
     with pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
     (spool / "4-1-other-arrow.arrow").write_bytes(sink.getvalue().to_pybytes())
+    # A batch of an SDK that wrote fewer columns (an older release): ingested by column name.
+    other_home = tmp_path / "other"
+    run_script(script, other_home, "older", "3")
+    (older,) = sorted((other_home / "spool").glob("*.arrow"))
+    fewer = pa.ipc.open_file(pa.memory_map(str(older))).read_all().drop_columns(["ScopeVersion"])
+    with pa.OSFile(str(spool / "5-1-older.arrow"), "wb") as out, \
+            pa.ipc.new_file(out, fewer.schema) as writer:
+        writer.write_table(fewer)
 
     with caplog.at_level("WARNING", logger="mltrace_otel"):
-        assert len(mltrace.get_recent_run_ids(limit=1000)) == 20
+        assert len(mltrace.get_recent_run_ids(limit=1000)) == 23
     warnings = [record for record in caplog.records if "quarantine" in record.getMessage()]
     assert len(warnings) == 1, [record.getMessage() for record in caplog.records]
     assert "4 spool file(s)" in warnings[0].getMessage()
@@ -83,7 +91,7 @@ def test_empty_truncated_and_foreign_files_are_quarantined_and_the_rest_ingests(
     run_script(script, home, "later", "5")
     caplog.clear()
     with caplog.at_level("WARNING", logger="mltrace_otel"):
-        assert len(mltrace.get_recent_run_ids(limit=1000)) == 25
+        assert len(mltrace.get_recent_run_ids(limit=1000)) == 28
     assert not caplog.records
 
 

@@ -49,7 +49,9 @@ def ingest(spool_dir: Path, columns: set[str], execute: Execute) -> int:
             else:
                 groups.setdefault(names, []).append(path)
         for names, paths in groups.items():
-            inserted += _insert_group(spool_dir, names, paths, claim.leftover, execute,
+            # one layout (the usual case): the folder's glob; else the files by name
+            pattern = f"{claim.folder}/*{spool.SUFFIX}" if len(groups) == 1 else _pattern(paths)
+            inserted += _insert_group(spool_dir, names, paths, pattern, claim.leftover, execute,
                                       quarantined)
         if os.environ.get(ENV_FAULT) == "kill-after-insert":
             os.kill(os.getpid(), signal.SIGKILL)
@@ -87,11 +89,11 @@ def _insert_group(
     spool_dir: Path,
     names: tuple[str, ...],
     paths: list[Path],
+    pattern: str,
     leftover: bool,
     execute: Execute,
     quarantined: list[tuple[Path, str]],
 ) -> int:
-    pattern = _pattern(paths)
     try:
         execute(_insert_sql(names, deduplicate=leftover), {"path": pattern})
         return len(paths)
