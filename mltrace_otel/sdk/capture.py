@@ -38,6 +38,7 @@ def _hand_over() -> None:
     target = _slot.get()
     if target is not None:
         target.update(sys._getframe(1).f_locals)
+        target.pop(_SINK, None)
 
 
 _sink_cell = types.CellType(_hand_over)

@@ -47,23 +47,28 @@ class LocalLineage:
     def record(
         self,
         component: str,
-        outputs: list[tuple[str, str]],
+        names: list[str],
+        versions: list[str],
         context: SpanContext,
         start_ns: int,
         end_ns: int,
     ) -> None:
-        """Remember a finished run and the (name, version) pairs it wrote."""
+        """Remember a finished run and the pointers (names, versions) it wrote; of a run
+        with more than the registry holds, its last ones (the registry keeps the newest)."""
         with self._lock:
             sequence = next(self._sequence)
             run = LoggedRun(context, start_ns, end_ns, sequence)
             _append(self._component_runs.setdefault(component, []), run)
-            for name, version in outputs:
-                entries = self._producers.get(name)
+            first = max(0, len(names) - _MAX_POINTERS)
+            producers = self._producers
+            for index in range(first, len(names)):
+                name = names[index]
+                entries = producers.get(name)
                 if entries is None:
-                    entries = self._producers[name] = []
-                    if len(self._producers) > _MAX_POINTERS:
-                        self._producers.popitem(last=False)
-                _append(entries, (run, version))
+                    entries = producers[name] = []
+                    if len(producers) > _MAX_POINTERS:
+                        producers.popitem(last=False)
+                _append(entries, (run, versions[index]))
 
     def producer(self, name: str, version: str, start_ns: int) -> SpanContext | None:
         """Latest run of this process that wrote ``name`` (at ``version``, if given)."""

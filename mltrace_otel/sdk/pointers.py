@@ -8,7 +8,6 @@ import hashlib
 import logging
 import os
 import pickle
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -36,24 +35,32 @@ _DATA_SUFFIXES = (
 )
 logger = logging.getLogger("mltrace_otel")
 
-_ENDPOINT = re.compile(r"^(https?|grpc)://|endpoint", re.IGNORECASE)
+
+
+_URL_SCHEMES = ("http://", "https://", "grpc://")
+
+
+def type_name(name: str) -> str:
+    """The pointer type inferred from a name, as a string: file suffix first, then URL,
+    then keywords (the hot path of large pointer sets: C-level string tests only)."""
+    lowered = name.lower()
+    if lowered.endswith(_MODEL_SUFFIXES):
+        return "MODEL"
+    if lowered.endswith(_DATA_SUFFIXES):
+        return "DATA"
+    if lowered.startswith(_URL_SCHEMES) or "endpoint" in lowered:
+        return "ENDPOINT"
+    if "model" in lowered:
+        return "MODEL"
+    if "data" in lowered:
+        return "DATA"
+    return "UNKNOWN"
 
 
 @functools.lru_cache(maxsize=65536)
 def infer_pointer_type(name: str) -> PointerType:
     """Infer the pointer type from a name: file suffix first, then URL, then keywords."""
-    lowered = name.lower()
-    if lowered.endswith(_MODEL_SUFFIXES):
-        return PointerType.MODEL
-    if lowered.endswith(_DATA_SUFFIXES):
-        return PointerType.DATA
-    if _ENDPOINT.search(lowered):
-        return PointerType.ENDPOINT
-    if "model" in lowered:
-        return PointerType.MODEL
-    if "data" in lowered:
-        return PointerType.DATA
-    return PointerType.UNKNOWN
+    return PointerType(type_name(name))
 
 
 class IOPointer:

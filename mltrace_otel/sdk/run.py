@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import time
 from collections.abc import Iterable, Mapping
@@ -16,7 +17,7 @@ from opentelemetry.trace import Link, Span, Status, StatusCode
 from mltrace_otel import semconv, state
 from mltrace_otel.sdk.git import get_git_hash, get_git_tags
 from mltrace_otel.sdk.links import registry
-from mltrace_otel.sdk.pointers import IOPointer, PointerType
+from mltrace_otel.sdk.pointers import IOPointer, PointerType, type_name
 
 logger = logging.getLogger("mltrace_otel")
 
@@ -88,8 +89,8 @@ class ComponentRun:
         self.component_name = component_name
         self.start_ns: int | None = None
         self.end_ns: int | None = None
-        self._inputs: dict[IOPointer, None] = {}
-        self._outputs: dict[IOPointer, None] = {}
+        self._inputs: _Pointers = {}
+        self._outputs: _Pointers = {}
         self.git_hash = git_hash
         self.git_tags: list[str] | None = None if git_tags is None else list(git_tags)
         self.code_snapshot = code_snapshot
@@ -132,7 +133,7 @@ class ComponentRun:
     @property
     def inputs(self) -> list[IOPointer]:
         """Input pointers in the order first added (duplicates collapsed)."""
-        return list(self._inputs)
+        return _materialize(self._inputs)
 
     @inputs.setter
     def inputs(self, pointers: Iterable[str | IOPointer]) -> None:
@@ -142,7 +143,7 @@ class ComponentRun:
     @property
     def outputs(self) -> list[IOPointer]:
         """Output pointers in the order first added (duplicates collapsed)."""
-        return list(self._outputs)
+        return _materialize(self._outputs)
 
     @outputs.setter
     def outputs(self, pointers: Iterable[str | IOPointer]) -> None:
@@ -158,6 +159,10 @@ class ComponentRun:
     def add_inputs(self, inputs: Iterable[str | IOPointer]) -> None:
         for inp in [inputs] if isinstance(inputs, (str, IOPointer)) else inputs:
             _add(self._inputs, inp, None, self.component_name)
+
+    def pointer_columns(self) -> tuple[_Columns, _Columns]:
+        """(names, versions, types) of the inputs and of the outputs, for the span."""
+        return _columns(self._inputs), _columns(self._outputs)
 
     def add_output(
         self, out: str | IOPointer, pointer_type: PointerType | str | None = None
@@ -205,21 +210,46 @@ class ComponentRun:
         )
 
 
+_Pointers = dict[tuple[str, str], "IOPointer | None"]
+"""A run's pointers by (name, version), in the order first added; None stands for a pointer
+added by name only (its type is inferred when needed), so adding one is a dict insert."""
+
+_Columns = tuple[list[str], list[str], list[str]]
+
+
 def _add(
-    pointers: dict[IOPointer, None],
+    pointers: _Pointers,
     value: str | IOPointer,
     pointer_type: PointerType | str | None,
     component: str,
 ) -> None:
     """Add one pointer; an empty name is skipped with a warning (it names nothing)."""
-    if isinstance(value, IOPointer):
-        pointers[value] = None
+    if type(value) is str and value and pointer_type is None:
+        pointers.setdefault((value, ""), None)
+    elif isinstance(value, IOPointer):
+        pointers.setdefault((value.name, value.version), value)
     elif isinstance(value, str) and value:
-        pointers[IOPointer(value, pointer_type=pointer_type)] = None
+        pointers.setdefault((value, ""), IOPointer(value, pointer_type=pointer_type))
     elif isinstance(value, str):
         logger.warning("mltrace: run of %s: skipped an empty pointer name", component)
     else:
         raise TypeError(f"a pointer is a str or an IOPointer, got {type(value).__name__}")
+
+
+def _materialize(pointers: _Pointers) -> list[IOPointer]:
+    return [
+        IOPointer(name) if pointer is None else pointer for (name, _), pointer in pointers.items()
+    ]
+
+
+def _columns(pointers: _Pointers) -> _Columns:
+    names = [name for name, _ in pointers]
+    versions = [version for _, version in pointers]
+    types = [
+        type_name(name) if pointer is None else pointer.pointer_type.value
+        for (name, _), pointer in pointers.items()
+    ]
+    return names, versions, types
 
 
 def _datetime(nanos: int | None) -> datetime | None:
@@ -256,8 +286,9 @@ _POINTER_OVERHEAD = 16
 def emit(run: ComponentRun, span: Span | None, link_inputs: bool = True) -> None:
     """End ``span`` (or create one covering the run) with everything ``run`` recorded."""
     assert run.start_ns is not None and run.end_ns is not None
-    head, rest = _split_pointers(run.inputs, run.outputs)
-    attributes = _attributes(run, *head)
+    inputs, outputs = run.pointer_columns()
+    head, rest = _split(inputs, outputs)
+    attributes = _attributes(run, head)
     if rest:
         attributes[semconv.RUN_CONTINUATION_SPANS] = len(rest)
     links = _links(run, link_inputs)
@@ -282,37 +313,42 @@ def emit(run: ComponentRun, span: Span | None, link_inputs: bool = True) -> None
     context = span.get_span_context()
     _emit_continuations(run, span, rest)
     run.id = format(context.span_id, "016x")
-    registry.record(
-        run.component_name,
-        [(pointer.name, pointer.version) for pointer in run.outputs],
-        context,
-        run.start_ns,
-        run.end_ns,
-    )
+    names, versions, _ = outputs
+    registry.record(run.component_name, names, versions, context, run.start_ns, run.end_ns)
 
 
-_Chunk = tuple[list[IOPointer], list[IOPointer]]
+_Chunk = tuple[_Columns, _Columns]
 
 
-def _split_pointers(
-    inputs: list[IOPointer], outputs: list[IOPointer]
-) -> tuple[_Chunk, list[_Chunk]]:
+def _split(inputs: _Columns, outputs: _Columns) -> tuple[_Chunk, list[_Chunk]]:
     """Chunks of (inputs, outputs) of at most SPAN_POINTER_BYTES each: the run span's, then
     the continuation spans' (inputs first)."""
-    chunks: list[_Chunk] = [([], [])]
+    cuts = [0]  # positions in inputs + outputs where a chunk starts
     used = 0
-    for index, pointers in ((0, inputs), (1, outputs)):
-        for pointer in pointers:
-            size = (
-                len(pointer.name) + len(pointer.version) + len(pointer.pointer_type.value)
-                + _POINTER_OVERHEAD
-            )
-            if used + size > SPAN_POINTER_BYTES and (chunks[-1][0] or chunks[-1][1]):
-                chunks.append(([], []))
+    position = 0
+    for names, versions, types in (inputs, outputs):
+        for index, name in enumerate(names):
+            size = len(name) + len(versions[index]) + len(types[index]) + _POINTER_OVERHEAD
+            if used + size > SPAN_POINTER_BYTES and used:
+                cuts.append(position)
                 used = 0
-            chunks[-1][index].append(pointer)
             used += size
+            position += 1
+    if len(cuts) == 1:
+        return (inputs, outputs), []
+    cuts.append(position)
+    count = len(inputs[0])
+    chunks = [
+        (_part(inputs, start, stop), _part(outputs, start - count, stop - count))
+        for start, stop in itertools.pairwise(cuts)
+    ]
     return chunks[0], chunks[1:]
+
+
+def _part(columns: _Columns, start: int, stop: int) -> _Columns:
+    start, stop = max(start, 0), max(stop, 0)
+    names, versions, types = columns
+    return names[start:stop], versions[start:stop], types[start:stop]
 
 
 def _emit_continuations(run: ComponentRun, parent: Span, chunks: list[_Chunk]) -> None:
@@ -325,7 +361,7 @@ def _emit_continuations(run: ComponentRun, parent: Span, chunks: list[_Chunk]) -
         attributes: dict[str, Any] = {
             semconv.COMPONENT_NAME: run.component_name,
             semconv.CONTINUATION: True,
-            **_pointer_attributes(inputs, outputs),
+            **_pointer_attributes(inputs, outputs, compact=True),
         }
         child = tracer.start_span(
             run.component_name, context=context, start_time=run.start_ns, attributes=attributes
@@ -333,29 +369,34 @@ def _emit_continuations(run: ComponentRun, parent: Span, chunks: list[_Chunk]) -
         child.end(end_time=run.end_ns)
 
 
-def _pointer_attributes(inputs: list[IOPointer], outputs: list[IOPointer]) -> dict[str, Any]:
-    return {
-        semconv.RUN_INPUTS: [pointer.name for pointer in inputs],
-        semconv.RUN_INPUT_TYPES: [pointer.pointer_type.value for pointer in inputs],
-        semconv.RUN_INPUT_VERSIONS: [pointer.version for pointer in inputs],
-        semconv.RUN_OUTPUTS: [pointer.name for pointer in outputs],
-        semconv.RUN_OUTPUT_TYPES: [pointer.pointer_type.value for pointer in outputs],
-        semconv.RUN_OUTPUT_VERSIONS: [pointer.version for pointer in outputs],
-    }
+def _pointer_attributes(
+    inputs: _Columns, outputs: _Columns, compact: bool = False
+) -> dict[str, Any]:
+    """The pointer attributes; ``compact`` leaves out version and type arrays whose entries
+    are all empty/UNKNOWN (readers pad them so: docs/conventions.md)."""
+    attributes: dict[str, Any] = {}
+    for (names, versions, types), keys in (
+        (inputs, (semconv.RUN_INPUTS, semconv.RUN_INPUT_VERSIONS, semconv.RUN_INPUT_TYPES)),
+        (outputs, (semconv.RUN_OUTPUTS, semconv.RUN_OUTPUT_VERSIONS, semconv.RUN_OUTPUT_TYPES)),
+    ):
+        attributes[keys[0]] = names
+        if not compact or any(versions):
+            attributes[keys[1]] = versions
+        if not compact or any(kind != "UNKNOWN" for kind in types):
+            attributes[keys[2]] = types
+    return attributes
 
 
 def _error_message(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def _attributes(
-    run: ComponentRun, inputs: list[IOPointer], outputs: list[IOPointer]
-) -> dict[str, Any]:
+def _attributes(run: ComponentRun, pointers: _Chunk) -> dict[str, Any]:
     git_hash = get_git_hash() if run.git_hash is None else run.git_hash
     git_tags = get_git_tags() if run.git_tags is None else run.git_tags
     attributes: dict[str, Any] = {
         semconv.COMPONENT_NAME: run.component_name,
-        **_pointer_attributes(inputs, outputs),
+        **_pointer_attributes(*pointers),
         semconv.RUN_STALENESS_THRESHOLD: int(run.staleness_threshold),
         semconv.VCS_REF_HEAD_REVISION: git_hash or "",
     }
