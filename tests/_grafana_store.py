@@ -1,6 +1,8 @@
 """A store for the dashboard tests: the demo pipeline (``mltrace demo``) plus a stale run of
-each kind, a failed run, flagged outputs and a pointer whose name is hostile SQL; and the
-panel queries of grafana/dashboards/*.json, as Grafana would send them to it."""
+each kind, a failed run, flagged outputs and a pointer whose name is hostile SQL, served by
+``mltrace serve`` with a read-only user as Grafana would use it; and the queries of
+grafana/dashboards/*.json, sent to it as Grafana and the ClickHouse plugin would send them
+(over ClickHouse's HTTP interface, with clickhouse-connect)."""
 
 from __future__ import annotations
 
@@ -27,15 +29,20 @@ HOSTILE_POINTER = "x' OR 1=1 --\\"
 """An output id that is itself an injection attempt: it must match literally."""
 
 
-@dataclass(frozen=True)
+GRAFANA_USER = "grafana"
+GRAFANA_PASSWORD = "dashboards-only"
+
+
+@dataclass
 class Scenario:
-    """What the store holds beyond the demo pipeline."""
+    """What the store holds beyond the demo pipeline, and a read-only client of its server."""
 
     home: Path
     prediction_id: str
     clean_csv: str
     runs: dict[str, str]
     flagged: list[str]
+    client: Any = None
 
 
 def build_store(home: Path) -> Scenario:
@@ -120,8 +127,17 @@ def panel_queries() -> Iterator[PanelQuery]:
                                  annotation["target"]["rawSql"])
 
 
-def panel_rows(sql: str, variables: Mapping[str, Value]) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Column names and rows of a panel query, expanded as Grafana and the plugin would."""
-    expanded = expand(sql, request(variables))
-    names = [row[0] for row in mltrace.query(f"DESCRIBE ({expanded})")]
-    return names, mltrace.query(expanded)
+def connect(port: int) -> Any:
+    """A clickhouse-connect client of ``mltrace serve`` as the read-only Grafana user."""
+    import clickhouse_connect
+
+    return clickhouse_connect.get_client(host="127.0.0.1", port=port, username=GRAFANA_USER,
+                                         password=GRAFANA_PASSWORD)
+
+
+def panel_rows(scenario: Scenario, sql: str, variables: Mapping[str, Value]
+               ) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Column names and rows of a panel query, expanded as Grafana and the plugin would, run
+    by the read-only user through the server."""
+    result = scenario.client.query(expand(sql, request(variables)))
+    return list(result.column_names), [tuple(row) for row in result.result_rows]
