@@ -4,9 +4,10 @@ Realistic runs (a featurize -> train -> predict chain: pointers, versions, span 
 logged through the mltrace SDK and captured as SDK spans, untimed. The real Python OTLP
 exporter then sends them in batches to the receiver running in its own process, which
 decodes, maps to ``otel_traces`` rows and publishes an fsynced Arrow spool file per request
-before answering. Floors, measured in the same run: the same protobuf bytes only parsed;
-parsed and mapped without writing; and the same exporter against an HTTP handler in the same
-server process that reads the body and answers without decoding it.
+before answering; the same requests pre-encoded and POSTed over one keep-alive connection
+show the receiver without the exporter's own encoding cost. Floors, measured in the same run:
+the protobuf bytes only parsed; parsed and mapped without writing; and an HTTP handler in the
+same server process that reads the body and answers without decoding it.
 
     python bench/bench_otlp.py [--spans 30000] [--batch 512]
 """
@@ -14,6 +15,7 @@ server process that reads the body and answers without decoding it.
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import socket
 import subprocess
@@ -125,6 +127,21 @@ def send(url: str, groups: list[list[ReadableSpan]], compression: Compression) -
     return elapsed
 
 
+def post_bodies(port: int, path: str, payloads: list[bytes]) -> float:
+    """The same protobuf bodies POSTed over one keep-alive connection (no client encoding)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Content-Type": "application/x-protobuf"}
+    start = time.perf_counter()
+    for payload in payloads:
+        connection.request("POST", path, body=payload, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 200, response.status
+    elapsed = time.perf_counter() - start
+    connection.close()
+    return elapsed
+
+
 def in_process(payloads: list[bytes], map_rows: bool) -> float:
     start = time.perf_counter()
     for payload in payloads:
@@ -158,6 +175,10 @@ def main() -> None:
             ("protobuf parse only (floor, in process)", in_process(payloads, map_rows=False)),
             ("parse + otel_traces rows + Arrow file, no disk (in process)",
              in_process(payloads, map_rows=True)),
+            ("pre-encoded bodies -> HTTP handler that only reads them (floor)",
+             post_bodies(port, "/floor/v1/traces", payloads)),
+            ("pre-encoded bodies -> receiver (decode, map, fsynced spool file, 200)",
+             post_bodies(port, "/receiver/v1/traces", payloads)),
             ("real exporter -> HTTP handler that only reads the body (floor)",
              send(f"{base}/floor/v1/traces", groups, Compression.NoCompression)),
             ("real exporter -> receiver (decode, map, fsynced spool file, 200)",
@@ -169,7 +190,7 @@ def main() -> None:
         server.terminate()
         server.wait(30)
     files = list((receiver_home / "spool").glob("*.arrow"))
-    assert len(files) == 2 * (len(groups) + 1), f"{len(files)} spool files"
+    assert len(files) == 3 * len(groups) + 2, f"{len(files)} spool files"
     table = [
         (name, f"{len(spans):,}", args.batch, f"{elapsed:.2f}", f"{len(spans) / elapsed:,.0f}")
         for name, elapsed in timings

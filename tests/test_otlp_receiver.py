@@ -284,3 +284,30 @@ def test_real_exporter_retries_a_503_until_the_spool_is_writable(receiver) -> No
     assert time.monotonic() - started >= 0.5
     exporter.shutdown()
     assert len(spool_table(home)) == 3
+
+
+def test_concurrent_requests_each_become_one_spool_file(receiver) -> None:
+    home, url = receiver
+    body = request_of(3).SerializeToString()
+    statuses: list[int] = []
+
+    def client() -> None:
+        for _ in range(5):
+            statuses.append(post(url, body, PROTOBUF, "gzip")[0])
+
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert statuses == [200] * 40
+    assert len(spool_files(home)) == 40
+    assert store_rows(home, "SELECT count() AS n FROM otel_traces") == [{"n": 120}]
+
+
+def test_json_with_charset_parameter(receiver) -> None:
+    home, url = receiver
+    status, headers, _ = post(url, otlp_json(request_of(1)), "application/json; charset=utf-8")
+    assert status == 200
+    assert headers["Content-Type"].startswith(JSON)
+    assert len(spool_files(home)) == 1
