@@ -89,15 +89,14 @@ class MltraceSpanProcessor(SpanProcessor):
     cannot be removed from a provider).
     """
 
-    def __init__(self, exporter: SpanExporter, export_each_span: bool) -> None:
-        self._batch = BatchSpanProcessor(
-            exporter,
-            max_queue_size=_MAX_QUEUE_SIZE,
-            max_export_batch_size=_EXPORT_BATCH_SIZE,
-            schedule_delay_millis=_SCHEDULE_DELAY_MILLIS,
-        )
+    def __init__(self, exporter: SpanExporter, export_each_span: bool = False) -> None:
+        self._batch = _batch_processor(exporter)
         self._active = True
         self.export_each_span = export_each_span
+
+    def replace_exporter(self, exporter: SpanExporter) -> None:
+        """Export through ``exporter`` from now on (a forked child's own exporter)."""
+        self._batch = _batch_processor(exporter)
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         return None
@@ -116,6 +115,15 @@ class MltraceSpanProcessor(SpanProcessor):
         if self._active:
             self._active = False
             self._batch.shutdown()
+
+
+def _batch_processor(exporter: SpanExporter) -> BatchSpanProcessor:
+    return BatchSpanProcessor(
+        exporter,
+        max_queue_size=_MAX_QUEUE_SIZE,
+        max_export_batch_size=_EXPORT_BATCH_SIZE,
+        schedule_delay_millis=_SCHEDULE_DELAY_MILLIS,
+    )
 
 
 class ParentedTracer:
@@ -185,6 +193,7 @@ class Tracing:
         # The spool keeps batches it cannot write (a full disk) itself; the remote backends
         # hand theirs to the outbox.
         self._spool: SpoolSpanExporter | None = None
+        self._spool_dir = settings.spool_dir
         self._delivery: DeliveringExporter | None = None
         exporter: SpanExporter
         if settings.backend == "local":
@@ -228,6 +237,12 @@ class Tracing:
         """Give a forked child its own export connection and export each span as it ends."""
         if self._delivery is not None:
             self._delivery.after_fork_in_child()
+        if self._spool is not None:  # its lock may have been held by the parent's exporter
+            inherited = getattr(self._spool, "_at_exit", None)
+            if inherited is not None:  # the parent writes the parent's pending batches
+                atexit.unregister(inherited)
+            self._spool = SpoolSpanExporter(self._spool_dir)
+            self.processor.replace_exporter(self._spool)
         self.processor.export_each_span = True
 
     def _final_flush(self) -> None:
