@@ -43,6 +43,7 @@ class Scenario:
     runs: dict[str, str]
     flagged: list[str]
     client: Any = None
+    url: str = ""
 
 
 def build_store(home: Path) -> Scenario:

@@ -4,6 +4,7 @@ what its panel type needs, and agrees with the Python API that answers the same 
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -38,7 +39,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
     release_store()
     with serve_process(home, "--readonly-user", GRAFANA_USER,
                        MLTRACE_SERVE_READONLY_PASSWORD=GRAFANA_PASSWORD) as server:
-        built.client = connect(server.port)
+        built.client, built.url = connect(server.port), server.url
         mltrace.configure(backend="local", home=home)  # a new store: routed to the server
         yield built
         built.client.close()
@@ -263,3 +264,18 @@ def test_sqlstring_and_singlequote_do_not_protect_clickhouse(scenario: Scenario)
         assert mltrace.query(interpolate(sql, {"v": value})) == [(everything,)], fmt
     safe = "SELECT count() FROM mltrace_io WHERE Pointer = decodeURLComponent('${v:percentencode}')"
     assert mltrace.query(interpolate(safe, {"v": value})) == [(0,)]
+
+
+def test_the_grafana_user_reads_with_a_query_timeout_and_cannot_write(scenario: Scenario) -> None:
+    """What the plugin needs of its read-only user: queries with ``max_execution_time`` (the
+    plugin's clickhouse-go client sends it as an HTTP parameter) work; writes are refused."""
+    request = urllib.request.Request(
+        f"{scenario.url}/?max_execution_time=30", data=b"SELECT count() FROM mltrace_runs",
+        headers={"X-ClickHouse-User": GRAFANA_USER, "X-ClickHouse-Key": GRAFANA_PASSWORD})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert int(response.read()) >= 11
+    for statement in ("INSERT INTO mltrace_flags (OutputId, Flagged) VALUES ('x', 1)",
+                      "DROP TABLE mltrace_flags", "CREATE TABLE t (x UInt8) ENGINE = Memory"):
+        with pytest.raises(Exception, match=r"(?i)readonly"):
+            scenario.client.command(statement)
+    assert mltrace.review_flagged_outputs()[0] == scenario.flagged
