@@ -154,7 +154,10 @@ class ComponentRun:
         self, inp: str | IOPointer, pointer_type: PointerType | str | None = None
     ) -> None:
         """Add an input pointer (a name or an ``IOPointer``); duplicates collapse."""
-        _add(self._inputs, inp, pointer_type, self.component_name)
+        if type(inp) is str and inp and pointer_type is None:  # the per-record fast path
+            self._inputs.setdefault((inp, ""), None)
+        else:
+            _add(self._inputs, inp, pointer_type, self.component_name)
 
     def add_inputs(self, inputs: Iterable[str | IOPointer]) -> None:
         for inp in [inputs] if isinstance(inputs, (str, IOPointer)) else inputs:
@@ -168,7 +171,10 @@ class ComponentRun:
         self, out: str | IOPointer, pointer_type: PointerType | str | None = None
     ) -> None:
         """Add an output pointer (a name or an ``IOPointer``); duplicates collapse."""
-        _add(self._outputs, out, pointer_type, self.component_name)
+        if type(out) is str and out and pointer_type is None:  # the per-record fast path
+            self._outputs.setdefault((out, ""), None)
+        else:
+            _add(self._outputs, out, pointer_type, self.component_name)
 
     def add_outputs(self, outputs: Iterable[str | IOPointer]) -> None:
         for out in [outputs] if isinstance(outputs, (str, IOPointer)) else outputs:
