@@ -18,23 +18,27 @@ def flagged_output_ids(store: Store) -> list[str]:
     return [row[0] for row in store.query(sql.load("flagged")).rows]
 
 
-def flag_output_id(output_id: str) -> None:
-    """Flag an output as bad. Raises ``NotFoundError`` when no run read or wrote it."""
+def flag_output_id(output_id: str) -> bool:
+    """Flag an output as bad; returns True (as mltrace). Raises ``NotFoundError`` when no run
+    read or wrote it."""
     store = state.store()
     if not pointer_known(store, output_id):
         raise NotFoundError(f"cannot flag {output_id!r}: no run read or wrote it")
     store.command(sql.load("flag"), {"output_id": output_id, "flagged": 1})
+    return True
 
 
-def unflag_output_id(output_id: str) -> None:
-    """Clear the flag of an output. Raises ``NotFoundError`` for an id that is neither
-    flagged nor read or written by any run (unflagging a known, unflagged id is a no-op)."""
+def unflag_output_id(output_id: str) -> bool:
+    """Clear the flag of an output; returns False (the flag's value, as mltrace). Raises
+    ``NotFoundError`` for an id that is neither flagged nor read or written by any run
+    (unflagging a known, unflagged id is a no-op)."""
     store = state.store()
     if output_id not in flagged_output_ids(store):
         if not pointer_known(store, output_id):
             raise NotFoundError(f"cannot unflag {output_id!r}: no run read or wrote it")
-        return
+        return False
     store.command(sql.load("flag"), {"output_id": output_id, "flagged": 0})
+    return False
 
 
 def unflag_all() -> None:
