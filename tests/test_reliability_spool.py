@@ -41,6 +41,13 @@ READ = """
 """
 
 
+RAW_COUNT = """
+    import mltrace_otel as mltrace
+
+    print(mltrace.query("SELECT count() FROM otel_traces")[0][0])
+"""
+
+
 def _raw_rows(table: str) -> int:
     return state.store().query(f"SELECT count() FROM {table}").rows[0][0]
 
@@ -216,3 +223,27 @@ def test_runs_still_undelivered_at_exit_are_named_in_one_warning(tmp_path: Path)
         assert len(lost) == 1, proc.stderr
         assert "40 run(s)" in lost[0]
         assert not [name for name in os.listdir(home / "spool") if name.endswith(".tmp")]
+
+
+def test_a_full_disk_under_the_store_quarantines_nothing(tmp_path: Path) -> None:
+    """The reader's disk fills up: queries fail with a clear error, no spool file is blamed,
+    and once there is room again every run ingests exactly once."""
+    writer = write_script(tmp_path, "log.py", LOG_RUNS)
+    reader = write_script(tmp_path, "read.py", READ)
+    with _tiny_filesystem(tmp_path, 64 << 10) as (mount, _kind):
+        home = mount / "home"
+        run_script(reader, home)  # the store exists, empty
+        run_script(writer, home, "a", "2000")
+        filler = _fill(mount)
+        proc = subprocess.run(
+            [sys.executable, str(reader)], env=subprocess_env(home),
+            capture_output=True, text=True, timeout=PROCESS_TIMEOUT,
+        )
+        assert proc.returncode != 0
+        assert "files are kept" in proc.stderr, proc.stderr
+        assert not (home / "spool" / "quarantine").exists()
+        filler.unlink()
+        assert run_script(reader, home).stdout.split() == ["2000"]
+        assert not (home / "spool" / "quarantine").exists()
+        raw = write_script(tmp_path, "raw.py", RAW_COUNT)
+        assert run_script(raw, home).stdout.split() == ["2000"]

@@ -31,6 +31,11 @@ Execute = Callable[[str, Mapping[str, Any]], None]
 
 REQUIRED_COLUMNS: Final = ("Timestamp", "TraceId", "SpanId")
 
+_STORE_FAULTS: Final = (
+    "NOT_ENOUGH_SPACE", "No space left", "Cannot reserve", "errno: 28", "CANNOT_WRITE",
+    "Read-only file system", "MEMORY_LIMIT_EXCEEDED", "TOO_MANY_PARTS", "CANNOT_FSYNC",
+)
+
 ENV_FAULT: Final = "MLTRACE_FAULT"
 """Test-only fault injection: ``kill-after-insert`` SIGKILLs the reader between inserting a
 claim folder and deleting it."""
@@ -97,17 +102,28 @@ def _insert_group(
     try:
         execute(_insert_sql(names, deduplicate=leftover), {"path": pattern})
         return len(paths)
-    except StoreError:
-        pass  # some rows may be in: retry file by file, deduplicated
+    except StoreError as error:
+        _raise_if_store_fault(error)  # else some rows may be in: retry file by file
     inserted = 0
     for path in paths:
         try:
             execute(_insert_sql(names, deduplicate=True), {"path": str(path)})
             inserted += 1
         except StoreError as error:
+            _raise_if_store_fault(error)
             reason = f"rejected by the store ({error})"
             quarantined.append((spool.quarantine(spool_dir, path), reason))
     return inserted
+
+
+def _raise_if_store_fault(error: StoreError) -> None:
+    """A full disk or a read-only store is not the file's fault: keep the files, report."""
+    text = str(error)
+    if any(marker in text for marker in _STORE_FAULTS):
+        raise StoreError(
+            f"could not ingest the spool ({text}); its files are kept and ingested by the "
+            "next query"
+        ) from error
 
 
 def _pattern(paths: list[Path]) -> str:
