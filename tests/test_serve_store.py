@@ -115,3 +115,30 @@ def test_sigterm_ingests_every_pending_run(home: Path, tmp_path: Path) -> None:
     assert spool_files(home) == []
     mltrace.configure(backend="local", home=home)
     assert len(mltrace.get_history("last", limit=100)) == 20
+
+
+def test_sigterm_finishes_the_request_in_flight(home: Path) -> None:
+    server = start_serve(home, otlp=False)
+    slow = subprocess.Popen(
+        ["curl", "-sS", "--data-binary", "SELECT sum(sleepEachRow(0.2)) + 7 FROM numbers(10)",
+         server.url + "/"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    time.sleep(0.5)  # the query is running
+    code, err = server.stop()
+    out, curl_err = slow.communicate(timeout=30)
+    assert (slow.returncode, out) == (0, "7\n"), curl_err
+    assert code == 0, err
+
+
+def test_query_time_limit(home: Path) -> None:
+    with serve_process(home, "--query-timeout", "1", otlp=False) as server:
+        proc = subprocess.run(
+            ["curl", "-sS", "-D", "-", "--data-binary",
+             "SELECT sum(sleepEachRow(0.5)) FROM numbers(10)", server.url + "/"],
+            capture_output=True, text=True, timeout=60,
+        )
+        # max_execution_time: ClickHouse stops it, or refuses it as too slow from its speed
+        assert ("X-ClickHouse-Exception-Code: 159" in proc.stdout
+                or "X-ClickHouse-Exception-Code: 160" in proc.stdout), proc.stdout
+        assert "TIMEOUT_EXCEEDED" in proc.stdout or "TOO_SLOW" in proc.stdout
