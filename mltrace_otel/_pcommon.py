@@ -13,18 +13,18 @@ returns the empty string; that is reproduced too. The values come either from th
 from __future__ import annotations
 
 import base64
-import json
 import math
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from json.encoder import encode_basestring
 from typing import Any
 
 _JSON_ONLY_ESCAPES = {"\u2028": "\\u2028", "\u2029": "\\u2029"}
 """Characters Go's JSON encoder escapes even with HTML escaping off; Python's does not."""
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-"""Python's JSON for strings and string lists: the same output as Go's, but for U+2028/9."""
+_JSON_STRING = encode_basestring
+"""Python's (C) JSON string encoder: the same output as Go's, but for U+2028/U+2029."""
 
 
 class _NotJson(ValueError):
@@ -58,7 +58,7 @@ def _ecmascript_number(value: float) -> str:
 
 
 def _json_string(text: str) -> str:
-    encoded = _ENCODER.encode(text)
+    encoded = _JSON_STRING(text)
     if "\u2028" in encoded or "\u2029" in encoded:
         for character, escape in _JSON_ONLY_ESCAPES.items():
             encoded = encoded.replace(character, escape)
@@ -98,6 +98,11 @@ def _json_or_empty(value: Any) -> str:
 
 def sdk_value_string(value: Any) -> str:
     """``AsString`` of a Python SDK attribute value (what the OTLP exporter would send)."""
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is tuple and all(type(item) is str for item in value):  # what the SDK keeps
+        return _json_string_array(value)
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
@@ -115,7 +120,7 @@ def sdk_value_string(value: Any) -> str:
 
 def _json_string_array(items: Sequence[str]) -> str:
     """The common case (pointer names) at C speed."""
-    encoded = _ENCODER.encode(list(items))
+    encoded = "[" + ",".join(map(_JSON_STRING, items)) + "]"
     if "\u2028" in encoded or "\u2029" in encoded:
         for character, escape in _JSON_ONLY_ESCAPES.items():
             encoded = encoded.replace(character, escape)

@@ -164,7 +164,9 @@ def attribute_items(attributes: Any) -> list[tuple[str, str]]:
     the exporter inserts them."""
     if not attributes:
         return []
-    return sorted([(key, sdk_value_string(value)) for key, value in attributes.items()])
+    # copy(): a plain dict of the SDK's BoundedAttributes, iterated far faster than its view.
+    plain = attributes.copy() if hasattr(attributes, "copy") else attributes
+    return sorted([(key, sdk_value_string(value)) for key, value in plain.items()])
 
 
 # -- SDK spans ----------------------------------------------------------------------------

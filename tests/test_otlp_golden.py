@@ -162,7 +162,7 @@ def test_sdk_spool_protobuf_json_and_exporter_give_identical_rows(tmp_path: Path
         mltrace.configure(backend="local", home=home)
         answers[name] = [
             (level, run.component_name, run.id, tuple(run.inputs), tuple(run.outputs))
-            for level, run in mltrace.backtrace("b.parquet.features.model")
+            for level, run in mltrace.trace("b.parquet.features.model")
         ]
     mltrace.configure(backend="local", home=tmp_path / "parked")
     assert [answer[:2] for answer in answers["spool"]] == [
