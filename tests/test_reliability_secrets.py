@@ -101,7 +101,8 @@ def test_failing_cli_commands_print_no_secret(
             (["recent", "--url", url], {}),
             (["sql", "SELECT 1", "--url", url], {}),
             (["init-db", "--check", "--url", url], {}),
-            (["history", "train"], {"MLTRACE_BACKEND": "clickhouse", "MLTRACE_CLICKHOUSE_URL": url}),
+            (["history", "train"],
+             {"MLTRACE_BACKEND": "clickhouse", "MLTRACE_CLICKHOUSE_URL": url}),
         ):
             proc = subprocess.run(
                 [sys.executable, "-m", "mltrace_otel.cli", *args],

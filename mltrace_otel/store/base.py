@@ -8,14 +8,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mltrace_otel.store.errors import StoreError
+
+__all__ = ["Result", "Store", "StoreError", "refuse_files"]
+
 if TYPE_CHECKING:
     import numpy as np
 
     from mltrace_otel.store.schema import Table
-
-
-class StoreError(RuntimeError):
-    """The store cannot be reached, is busy, or rejected a statement."""
 
 
 # What ClickHouse's readonly=1 still allows where the server is embedded (clickhouse-local,

@@ -15,12 +15,12 @@ import hashlib
 import re
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from mltrace_otel._version import __version__
-from mltrace_otel.store.base import Store, StoreError
+from mltrace_otel.store.errors import StoreError
 from mltrace_otel.store.sql import schema_statements
 
 SCHEMA_VERSION: Final = 2
@@ -44,6 +44,16 @@ _CREATE = re.compile(
 _AS = re.compile(r"\bAS\s+(.*)$", re.IGNORECASE | re.DOTALL)
 _COMMENT = re.compile(r"^\s*--[^\n]*\n", re.MULTILINE)
 _SOURCE = re.compile(r"\bFROM\s+`?(\w+)`?", re.IGNORECASE)
+
+
+class Store(Protocol):
+    """What schema code needs of a store (``mltrace_otel.store.base.Store`` has it)."""
+
+    def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Any:
+        """Rows of a query, as a ``Result``."""
+
+    def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> None:
+        """Run a statement."""
 
 
 class SchemaTooNew(StoreError):
