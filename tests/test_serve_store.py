@@ -142,3 +142,14 @@ def test_query_time_limit(home: Path) -> None:
         assert ("X-ClickHouse-Exception-Code: 159" in proc.stdout
                 or "X-ClickHouse-Exception-Code: 160" in proc.stdout), proc.stdout
         assert "TIMEOUT_EXCEEDED" in proc.stdout or "TOO_SLOW" in proc.stdout
+
+
+def test_a_corrupt_spool_file_never_fails_a_query(home: Path) -> None:
+    with serve_process(home, otlp=False) as server:
+        spool = home / "spool"
+        spool.mkdir(exist_ok=True)
+        (spool / f"{time.time_ns()}-1-corrupt.arrow").write_bytes(b"not an arrow file")
+        time.sleep(1.0)  # at least one ingest round met it
+        proc = subprocess.run(["curl", "-sS", "-f", "--data-binary", "SELECT 'alive'",
+                               server.url + "/"], capture_output=True, text=True, timeout=30)
+        assert (proc.returncode, proc.stdout) == (0, "alive\n"), proc.stderr

@@ -8,6 +8,7 @@ file lock is held from ``open()`` to ``close()``.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -21,6 +22,7 @@ from mltrace_otel.server.errors import ClickHouseError
 from mltrace_otel.store.local import LocalStore
 
 T = TypeVar("T")
+logger = logging.getLogger("mltrace_otel.server")
 
 READ_ONLY_KINDS = frozenset({"SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXISTS", "EXPLAIN"})
 """Statements a ``readonly`` request may run (ClickHouse's readonly=1: reads only)."""
@@ -76,17 +78,24 @@ class Engine:
         session.query(f"SET max_execution_time = {float(self._query_timeout)}", "TSV")
         info = session.query("SELECT version(), displayName()", "TSV").bytes().decode()
         self.version, self.display_name = info.strip().split("\t")
-        self._store.ingest()
+        self._ingest_quietly()
 
     def ingest(self) -> int:
         """Insert the published spool files; the number of files."""
         return self._store.ingest()
 
+    def _ingest_quietly(self) -> None:
+        """Ingest the spool; a failure is logged, never the failure of a query."""
+        try:
+            self._store.ingest()
+        except Exception as error:
+            logger.warning("mltrace serve: spool ingest failed: %s", error)
+
     def execute(self, statement: Statement) -> Outcome:
         """Run one statement; chDB errors become ``ClickHouseError``."""
         started = time.monotonic_ns()
         try:
-            self._store.ingest()  # read-your-writes for processes that logged to the spool
+            self._ingest_quietly()  # read-your-writes for processes that logged to the spool
             session = self._store.session
             self._use(session, statement.database)
             if statement.insert_data is not None:
