@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mltrace_otel.lineage.keys import pointer_key, run_id, run_key
+from mltrace_otel.lineage.keys import pointer_key, run_id, span_key
 from mltrace_otel.store import Store, sql
 
 if TYPE_CHECKING:
@@ -201,10 +201,11 @@ class Lineage:
         edges: dict[str, list[str]] = {}
         via_store: list[Consumer] = []
         for item in consumers:
-            if item.upstream or item.links or index.needs_store(run_key(item.id)):
+            key = span_key(item.id)
+            if key is None or index.needs_store(key) or not index.knows(key):
                 via_store.append(item)
             else:
-                edges[item.id] = _indexed_dependencies(index, item.id)
+                edges[item.id] = _indexed_dependencies(index, key)
         if via_store:
             edges.update(resolve(self.store, via_store)[0])
         return edges
@@ -213,31 +214,28 @@ class Lineage:
 def _indexed_closure(
     store: Store, index: LineageIndex, start: Sequence[str]
 ) -> dict[str, list[str]]:
+    """The closure from the index; the store answers only for runs whose id or links are
+    not span ids. Runs the store does not have get no entry, as on the store path."""
     edges: dict[str, list[str]] = {}
     frontier = list(start)
     while frontier:
         level: dict[str, list[str]] = {}
-        via_store = [run for run in frontier if index.needs_store(run_key(run))]
+        via_store: list[str] = []
         for run in frontier:
-            if run not in via_store:
-                level[run] = _indexed_dependencies(index, run)
+            key = span_key(run)
+            if key is None or index.needs_store(key):
+                via_store.append(run)
+            elif index.knows(key):
+                level[run] = _indexed_dependencies(index, key)
         if via_store:
-            resolved, _ = resolve(store, list(consumers_by_id(store, via_store).values()))
-            level.update({run: resolved.get(run, []) for run in via_store})
+            level.update(resolve(store, list(consumers_by_id(store, via_store).values()))[0])
         edges.update(level)
         frontier = _next_frontier(level, edges)
     return edges
 
 
-def _indexed_dependencies(index: LineageIndex, run: str) -> list[str]:
-    key = run_key(run)
-    start_ns, inputs = index.inputs(key)
-    producers: list[str] = []
-    for pointer, version in inputs:
-        found = index.producer(pointer, version, start_ns, exclude=key)
-        if found is not None:
-            _add(producers, run_id(found))
-    return producers
+def _indexed_dependencies(index: LineageIndex, key: int) -> list[str]:
+    return [run_id(found) for found in index.dependencies(key)]
 
 
 def _next_frontier(level: dict[str, list[str]], edges: dict[str, list[str]]) -> list[str]:

@@ -4,6 +4,9 @@ pointer names and versions by the first 8 bytes of their MD5, runs by their span
 from __future__ import annotations
 
 import hashlib
+import re
+
+_SPAN_ID = re.compile(r"[0-9a-f]{16}")
 
 
 def pointer_key(name: str) -> int:
@@ -11,8 +14,9 @@ def pointer_key(name: str) -> int:
     return int.from_bytes(hashlib.md5(name.encode()).digest()[:8], "little")
 
 
-def run_key(run_id: str) -> int:
-    return int(run_id, 16)
+def span_key(run_id: str) -> int | None:
+    """The key of a run id that is a span id (16 lower-case hex digits), else None."""
+    return int(run_id, 16) if _SPAN_ID.fullmatch(run_id) else None
 
 
 def run_id(key: int) -> str:

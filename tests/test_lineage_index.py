@@ -1,0 +1,250 @@
+"""The in-memory lineage index answers exactly as the store's SQL, for runs with span links,
+set_upstream names, versions and continuation spans, also as rows keep arriving."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import mltrace_otel as mltrace
+from mltrace_otel import semconv, state
+from mltrace_otel.lineage import dependencies as _dependencies
+from mltrace_otel.lineage.dependencies import Lineage, consumers_by_id
+from mltrace_otel.sdk import run as _run
+
+T0 = datetime(2025, 3, 1, tzinfo=timezone.utc)
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def log(
+    component: str,
+    start: float,
+    inputs: Sequence[str | mltrace.IOPointer] = (),
+    outputs: Sequence[str | mltrace.IOPointer] = (),
+    upstream: Sequence[str] = (),
+) -> None:
+    """Log one run through the SDK (span links to this process's producers included)."""
+    run = mltrace.ComponentRun(component)
+    run.set_start_timestamp(at(start))
+    run.set_end_timestamp(at(start + 0.5))
+    run.add_inputs(list(inputs))
+    run.add_outputs(list(outputs))
+    if upstream:
+        run.set_upstream(list(upstream))
+    mltrace.log_component_run(run)
+
+
+def insert_linked(
+    span_id: str, component: str, start: float, inputs: Sequence[str], links: Sequence[str]
+) -> None:
+    """A run span from another SDK, straight into otel_traces, with explicit span links."""
+    attributes = {
+        semconv.COMPONENT_NAME: component,
+        semconv.RUN_INPUTS: json.dumps(list(inputs)),
+        semconv.RUN_OUTPUTS: json.dumps([f"{component}.out"]),
+    }
+    state.store().command(
+        "INSERT INTO otel_traces (Timestamp, TraceId, SpanId, SpanName, ServiceName,"
+        " SpanAttributes, Duration, StatusCode, `Links.TraceId`, `Links.SpanId`,"
+        " `Links.TraceState`, `Links.Attributes`)"
+        " VALUES ({ts:DateTime64(9, 'UTC')}, {trace:String}, {span:String}, {name:String},"
+        " 'other', mapFromArrays({keys:Array(String)}, {values:Array(String)}), 1000, 'Ok',"
+        " {link_traces:Array(String)}, {links:Array(String)}, {link_states:Array(String)},"
+        " {link_attributes:Array(Map(String, String))})",
+        {
+            "ts": at(start), "trace": span_id * 2, "span": span_id, "name": component,
+            "keys": list(attributes), "values": list(attributes.values()),
+            "link_traces": ["0" * 32] * len(links), "links": list(links),
+            "link_states": [""] * len(links), "link_attributes": [{}] * len(links),
+        },
+    )
+    state.store().touch()
+
+
+def every_run() -> list[str]:
+    return [row[0] for row in mltrace.query("SELECT DISTINCT SpanId FROM mltrace_runs")]
+
+
+def lineage_facts(mode: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    """Every answer lineage gives about the store, with the index ``on`` or ``off``."""
+    monkeypatch.setattr(_dependencies, "INDEX_MODE", mode)
+    runs = sorted(every_run())
+    lineage = Lineage(state.store())
+    assert (lineage.index is not None) == (mode == "on")
+    written = mltrace.query("SELECT DISTINCT Pointer FROM mltrace_io WHERE Direction = 'output'")
+    outputs = sorted(row[0] for row in written)
+    consumers = list(consumers_by_id(state.store(), runs).values())
+    return {
+        "producers": lineage.latest_producers(outputs),
+        "closure": {run: lineage.upstream_closure([run]) for run in runs},
+        "dependencies": lineage.dependencies(consumers),
+        "traces": {
+            output: [(level, run.id, run.dependencies) for level, run in mltrace.trace(output)]
+            for output in outputs
+        },
+    }
+
+
+def assert_index_agrees(
+    monkeypatch: pytest.MonkeyPatch, ordered: bool = True
+) -> dict[str, object]:
+    """Index and store give the same answers (``ordered=False``: the same dependencies, in
+    any order within a run's list)."""
+    on = lineage_facts("on", monkeypatch)
+    off = lineage_facts("off", monkeypatch)
+    for key in off:
+        if ordered:
+            assert on[key] == off[key], key
+        else:
+            assert _unordered(on[key]) == _unordered(off[key]), key
+    return on
+
+
+def _unordered(value: object) -> object:
+    if isinstance(value, dict):
+        return {key: _unordered(item) for key, item in value.items()}
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return sorted(value)
+    if isinstance(value, list):
+        return [_unordered(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_unordered(item) for item in value)
+    return value
+
+
+def test_index_agrees_with_the_store_on_sdk_logged_runs(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(3)
+    pointer = mltrace.IOPointer
+    for index in range(40):
+        reads = rng.sample([f"p{k}" for k in range(12)], rng.randint(0, 3))
+        writes = rng.sample([f"p{k}" for k in range(12)], rng.randint(0, 2))
+        if index % 7 == 3:
+            writes.append(pointer("model.pkl", version=f"v{index % 3}"))
+        if index % 5 == 4:
+            reads.append(pointer("model.pkl", version=f"v{index % 3}"))
+        named = rng.sample(range(6), rng.randint(0, 2)) if index % 4 else []
+        upstream = [f"comp{k}" for k in named]
+        log(f"comp{index % 6}", rng.randrange(60) / 2, reads, writes, upstream)
+    facts = assert_index_agrees(monkeypatch)
+    linked = mltrace.query("SELECT count() FROM mltrace_runs WHERE notEmpty(LinkSpanIds)")
+    named = mltrace.query("SELECT count() FROM mltrace_runs WHERE notEmpty(Upstream)")
+    assert linked[0][0] > 10 and named[0][0] > 10  # links and set_upstream are exercised
+    assert any(len(deps) > 1 for deps in facts["dependencies"].values())
+
+
+def test_links_the_pointer_rule_would_not_find_are_dependencies_on_the_index(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log("producer", 1, outputs=["a.csv"])
+    log("newer", 2, outputs=["a.csv"])
+    producer = mltrace.get_history("producer")[0].id
+    newer = mltrace.get_history("newer")[0].id
+    # Reads a.csv (the rule picks "newer") but links to "producer", to a run this store does
+    # not have, to itself, and once to an id that is not a span id.
+    insert_linked("00000000000000a1", "linked", 5, ["a.csv"], [producer, "ffffffffffffffff"])
+    insert_linked("00000000000000a2", "selfish", 6, [], ["00000000000000a2", producer])
+    insert_linked("00000000000000a3", "odd", 7, ["a.csv"], ["not-a-span-id"])
+    facts = assert_index_agrees(monkeypatch)
+    deps = facts["dependencies"]
+    assert deps["00000000000000a1"] == [newer, producer, "ffffffffffffffff"]
+    assert deps["00000000000000a2"] == [producer]
+    assert deps["00000000000000a3"] == [newer, "not-a-span-id"]
+    trace = facts["traces"]["linked.out"]
+    assert [run for _, run, _ in trace] == ["00000000000000a1", newer, producer]
+
+
+def test_index_stays_exact_as_linked_runs_keep_arriving(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Incremental refreshes (and segment merges) with links and set_upstream names, including
+    a component named for the first time after many of its runs were indexed."""
+    monkeypatch.setattr(_dependencies, "INDEX_MODE", "on")
+    previous = "seed"
+    for index in range(8):
+        log(f"stage{index % 3}", index * 10, [previous], [f"out{index}"])
+        previous = f"out{index}"
+        traced = mltrace.trace(previous)  # one refresh per run: segments pile up and merge
+        assert traced[0][1].component_name == f"stage{index % 3}"
+        assert len(traced) == index + 1
+    log("late", 100, upstream=["stage1"], outputs=["late.out"])
+    named = mltrace.trace("late.out")  # "stage1" named for the first time: its runs load
+    assert [(level, run.start_timestamp) for level, run in named[:2]] == [(0, at(100)), (1, at(70))]
+    log("stage1", 95, outputs=["unread"])
+    log("later", 120, upstream=["stage1", "late"], outputs=["later.out"])
+    facts = assert_index_agrees(monkeypatch)
+    (later,) = [level for level in facts["traces"]["later.out"] if level[0] == 0]
+    stage1 = mltrace.get_history("stage1", limit=1)[0].id
+    late = mltrace.get_history("late", limit=1)[0].id
+    assert later[2] == [stage1, late]
+
+
+def test_continuation_inputs_are_on_the_index(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run with more pointers than one span carries: the rest come from continuation spans."""
+    monkeypatch.setattr(_run, "SPAN_POINTER_BYTES", 2048)
+    inputs = [f"shard-{index:05d}-{'x' * 100}.parquet" for index in range(80)]
+    for index, name in enumerate(inputs[::10]):
+        log(f"writer{index}", index, outputs=[name])
+    log("reader", 100, inputs, ["merged.parquet"])
+    continued = mltrace.query(
+        "SELECT count() FROM otel_traces WHERE SpanAttributes[{key:String}] = 'true'",
+        {"key": semconv.CONTINUATION},
+    )
+    assert continued[0][0] >= 1
+    # The store path lists a continuation span's pointers in no defined order (groupArray in
+    # queries/run_inputs.sql), so only the dependency sets can agree.
+    facts = assert_index_agrees(monkeypatch, ordered=False)
+    (reader,) = [level for level in facts["traces"]["merged.parquet"] if level[0] == 0]
+    assert len(reader[2]) == 8
+
+
+def test_sdk_logged_chain_walks_without_store_queries(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runs with span links and set_upstream names stay on the in-memory fast path: once the
+    index is current, walking a depth-10 chain asks the store nothing."""
+    monkeypatch.setattr(_dependencies, "INDEX_MODE", "on")
+    log("config", 0, outputs=["config.yaml"])
+    previous = "raw"
+    for stage in range(10):
+        log(f"stage{stage}", 1 + stage, [previous, "config.yaml"], [f"s{stage}"], ["config"])
+        previous = f"s{stage}"
+    store = state.store()
+    lineage = Lineage(store)
+    root = lineage.latest_producer("s9")
+    assert root is not None and lineage.index is not None
+    asked: list[str] = []
+
+    def spy(real: Callable[..., Any]) -> Callable[..., Any]:
+        def call(sql: str, *args: Any, **kwargs: Any) -> Any:
+            asked.append(sql)
+            return real(sql, *args, **kwargs)
+
+        return call
+
+    for name in ("query", "columns", "command"):
+        monkeypatch.setattr(store, name, spy(getattr(store, name)))
+    closure = lineage.upstream_closure([root])
+    assert asked == []
+    history = {run.component_name: run.id for run in mltrace.get_history("config")}
+    for stage in range(10):
+        history[f"stage{stage}"] = mltrace.get_history(f"stage{stage}")[0].id
+    config = history["config"]
+    expected = {config: [], history["stage0"]: [config]}
+    for stage in range(1, 10):
+        expected[history[f"stage{stage}"]] = [history[f"stage{stage - 1}"], config]
+    assert closure == expected
+    linked = mltrace.query("SELECT count() FROM mltrace_runs WHERE notEmpty(LinkSpanIds)")
+    assert linked[0][0] == 10
