@@ -30,7 +30,8 @@ class Demo:
 
     @property
     def prediction_id(self) -> str:
-        match = re.search(r"^Last prediction id: ([0-9a-f]{32})$", self.stdout, re.MULTILINE)
+        uuid = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+        match = re.search(rf"^Last prediction id: ({uuid})$", self.stdout, re.MULTILINE)
         assert match, self.stdout
         return match.group(1)
 
