@@ -75,10 +75,10 @@ def test_spool_is_ingested_without_anyone_querying(home: Path, tmp_path: Path) -
     script = write_script(tmp_path, "pipeline.py", PIPELINE)
     with serve_process(home, otlp=False):
         run_script(script, home, "auto", "3")
-        deadline = time.monotonic() + 3.0
-        while spool_files(home) and time.monotonic() < deadline:
+        started = time.monotonic()
+        while spool_files(home) and time.monotonic() < started + 10:  # generous on a busy CI
             time.sleep(0.05)
-        assert spool_files(home) == [], "the server left spool files for more than ~1 s"
+        assert spool_files(home) == [], "the server never ingested the spool on its own"
 
 
 def test_cli_queries_through_the_server_without_chdb(home: Path, tmp_path: Path) -> None:
