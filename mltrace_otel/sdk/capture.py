@@ -28,6 +28,9 @@ _SINK = "__mltrace_capture_locals__"
 _FACTORY = "__mltrace_capture_factory__"
 _FUTURE_FLAGS = 0x1FE0000  # every CO_FUTURE_* flag a code object can carry
 
+UNCAPTURED = "\0mltrace-uncaptured"
+"""Key set in the locals of a call whose locals could not be captured (see module doc)."""
+
 _slot: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "mltrace_captured_locals", default=None
 )
@@ -180,6 +183,7 @@ def _call_with_profile_hook(
                 "recompile) are not captured while it runs",
                 getattr(function, "__qualname__", function),
             )
+        into[UNCAPTURED] = True
         return function(*args, **kwargs)
     code = getattr(inspect.unwrap(function), "__code__", None)
     state: dict[str, Any] = {}

@@ -16,7 +16,7 @@ from opentelemetry import trace
 
 from mltrace_otel import state
 from mltrace_otel.sdk import datatests
-from mltrace_otel.sdk.capture import LocalsCapture
+from mltrace_otel.sdk.capture import UNCAPTURED, LocalsCapture
 from mltrace_otel.sdk.pointers import IOPointer, PointerType, pointers_from_value
 from mltrace_otel.sdk.run import DEFAULT_STALENESS_THRESHOLD, ComponentMeta, ComponentRun, emit
 
@@ -347,6 +347,13 @@ class _RunRecorder:
     def _pointers(self, captured: dict[str, Any]) -> tuple[list[IOPointer], list[IOPointer]]:
         """The run's inputs and outputs from the function's locals (SPEC 3.2)."""
         spec = self.spec
+        fixed_inputs, fixed_outputs = spec.fixed()
+        if UNCAPTURED in captured:
+            logger.warning(
+                "mltrace: run of %s logged without its input_vars/output_vars: its locals "
+                "could not be captured", self.component.name,
+            )
+            return fixed_inputs, fixed_outputs
         save_dir = state.settings().save_dir
         sides: list[list[IOPointer]] = [[], []]
         for side, variables, pairs in (
@@ -366,7 +373,6 @@ class _RunRecorder:
                         key, value_name,
                     )
                 )
-        fixed_inputs, fixed_outputs = spec.fixed()
         return sides[0] + fixed_inputs, sides[1] + fixed_outputs
 
     def _local(self, captured: dict[str, Any], name: str, argument: str) -> Any:

@@ -209,3 +209,40 @@ def test_a_decorated_run_leaves_no_reference_cycle(home: Path) -> None:
         gc.set_debug(0)
         gc.garbage.clear()
     assert garbage == []
+
+
+NO_SOURCE = """
+def step(number):
+    source = f"exec-in-{number}"
+    target = f"exec-out-{number}"
+    return number
+"""
+
+
+def test_a_function_without_source_falls_back_to_a_chained_profile_hook(home: Path) -> None:
+    namespace: dict[str, object] = {}
+    exec(compile(NO_SOURCE, "<generated>", "exec"), namespace)  # a function without source
+    step = mltrace.Component("generated").run(
+        input_vars=["source"], output_vars=["target"]
+    )(namespace["step"])
+    assert step(3) == 3
+    (logged,) = mltrace.get_history("generated")
+    assert (logged.inputs, logged.outputs) == (["exec-in-3"], ["exec-out-3"])
+
+
+def test_without_source_under_cprofile_the_run_is_kept_without_its_vars(home: Path) -> None:
+    script = write_script(home, "generated.py", f"""
+        import json
+        import mltrace_otel as mltrace
+        namespace = {{}}
+        exec(compile({NO_SOURCE!r}, "<generated>", "exec"), namespace)
+        step = mltrace.Component("generated").run(
+            input_vars=["source"], output_vars=["target"]
+        )(namespace["step"])
+        assert step(5) == 5
+        runs = mltrace.get_history("generated")
+        print(json.dumps([[run.status, run.inputs, run.outputs] for run in runs]))
+    """)
+    proc = run_tool(home, "-m", "cProfile", "-o", str(home / "gen.prof"), str(script))
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == [["OK", [], []]]
+    assert "could not be captured" in proc.stderr
