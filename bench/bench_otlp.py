@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -42,6 +43,7 @@ from mltrace_otel import rows
 
 SERVER = r'''
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from aiohttp import web
@@ -115,6 +117,25 @@ def wait_listening(port: int, server: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the receiver did not start listening")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(server_pid: int, run: Callable[[], float]) -> tuple[float, float]:
+    """Wall seconds of ``run`` and the server's CPU seconds meanwhile."""
+    before = cpu_seconds(server_pid)
+    elapsed = run()
+    return elapsed, cpu_seconds(server_pid) - before
+
+
+def in_process_cpu(payloads: list[bytes], map_rows: bool) -> tuple[float, float]:
+    before = time.process_time()
+    elapsed = in_process(payloads, map_rows)
+    return elapsed, time.process_time() - before
+
+
 def send(url: str, groups: list[list[ReadableSpan]], compression: Compression) -> float:
     exporter = OTLPSpanExporter(endpoint=url, compression=compression, timeout=30)
     exporter.export(groups[0])  # connection set up, untimed
@@ -171,35 +192,44 @@ def main() -> None:
     try:
         wait_listening(port, server)
         base = f"http://127.0.0.1:{port}"
+        pid = server.pid
+        floor, receiver = f"{base}/floor/v1/traces", f"{base}/receiver/v1/traces"
+        plain, gzip = Compression.NoCompression, Compression.Gzip
+        post_bodies(port, "/receiver/v1/traces", payloads[:1])  # warm-up, untimed
         timings = [
-            ("protobuf parse only (floor, in process)", in_process(payloads, map_rows=False)),
+            ("protobuf parse only (floor, in process)", in_process_cpu(payloads, False)),
             ("parse + otel_traces rows + Arrow file, no disk (in process)",
-             in_process(payloads, map_rows=True)),
-            ("pre-encoded bodies -> HTTP handler that only reads them (floor)",
-             post_bodies(port, "/floor/v1/traces", payloads)),
-            ("pre-encoded bodies -> receiver (decode, map, fsynced spool file, 200)",
-             post_bodies(port, "/receiver/v1/traces", payloads)),
-            ("real exporter -> HTTP handler that only reads the body (floor)",
-             send(f"{base}/floor/v1/traces", groups, Compression.NoCompression)),
-            ("real exporter -> receiver (decode, map, fsynced spool file, 200)",
-             send(f"{base}/receiver/v1/traces", groups, Compression.NoCompression)),
-            ("real exporter, gzip -> receiver",
-             send(f"{base}/receiver/v1/traces", groups, Compression.Gzip)),
+             in_process_cpu(payloads, True)),
+            ("pre-encoded bodies -> HTTP handler that only reads them (floor)", measured(
+                pid, lambda: post_bodies(port, "/floor/v1/traces", payloads))),
+            ("pre-encoded bodies -> receiver (decode, map, fsynced spool file, 200)", measured(
+                pid, lambda: post_bodies(port, "/receiver/v1/traces", payloads))),
+            ("real exporter -> HTTP handler that only reads the body (floor)", measured(
+                pid, lambda: send(floor, groups, plain))),
+            ("real exporter -> receiver (decode, map, fsynced spool file, 200)", measured(
+                pid, lambda: send(receiver, groups, plain))),
+            ("real exporter, gzip -> receiver", measured(
+                pid, lambda: send(receiver, groups, gzip))),
         ]
     finally:
         server.terminate()
         server.wait(30)
     files = list((receiver_home / "spool").glob("*.arrow"))
-    assert len(files) == 3 * len(groups) + 2, f"{len(files)} spool files"
+    assert len(files) == 3 * len(groups) + 3, f"{len(files)} spool files"
     table = [
-        (name, f"{len(spans):,}", args.batch, f"{elapsed:.2f}", f"{len(spans) / elapsed:,.0f}")
-        for name, elapsed in timings
+        (name, f"{len(spans):,}", f"{elapsed:.2f}", f"{len(spans) / elapsed:,.0f}",
+         f"{cpu / len(spans) * 1e6:.1f}")
+        for name, (elapsed, cpu) in timings
     ]
     links = sum(len(span.links) for span in spans)
     print(f"OTLP/HTTP receiver: {len(spans):,} mltrace run spans ({links:,} links), "
           f"{len(groups)} requests of {args.batch}, {size / 1e6:.1f} MB protobuf; "
           f"{os.cpu_count()} cores\n")
-    print(markdown_table(["path", "spans", "batch", "seconds", "spans/s"], table))
+    print(markdown_table(
+        ["path", "spans", "wall s", "spans/s", "receiver CPU µs/span"], table
+    ))
+    print(f"\nload average at the end: {os.getloadavg()[0]:.1f} "
+          "(spans/s fall with other load; CPU µs/span much less)")
 
 
 if __name__ == "__main__":
