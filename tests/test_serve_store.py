@@ -153,3 +153,25 @@ def test_a_corrupt_spool_file_never_fails_a_query(home: Path) -> None:
         proc = subprocess.run(["curl", "-sS", "-f", "--data-binary", "SELECT 'alive'",
                                server.url + "/"], capture_output=True, text=True, timeout=30)
         assert (proc.returncode, proc.stdout) == (0, "alive\n"), proc.stderr
+
+
+def test_a_second_server_on_the_same_home_is_refused(home: Path) -> None:
+    with serve_process(home, otlp=False) as server:
+        proc = subprocess.run(
+            [sys.executable, "-m", "mltrace_otel.cli", "serve", "--home", str(home),
+             "--port", str(free_port()), "--otlp-port", "0"],
+            capture_output=True, text=True, timeout=60, env=subprocess_env(home),
+        )
+        assert proc.returncode != 0
+        assert f"already served at {server.url}" in proc.stderr
+    occupied = start_serve(home, otlp=False)  # a port in use: a clear one-line error
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "mltrace_otel.cli", "serve", "--home", str(home / "other"),
+             "--port", str(occupied.port), "--otlp-port", "0"],
+            capture_output=True, text=True, timeout=60, env=subprocess_env(home),
+        )
+        assert proc.returncode != 0 and "cannot listen" in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr
+    finally:
+        occupied.stop()

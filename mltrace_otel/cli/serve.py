@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from mltrace_otel import config
+from mltrace_otel.server import discovery
 
 
 @click.command()
@@ -35,6 +36,10 @@ def serve(host: str, port: int, otlp_port: int, home: str | None, password: str,
     from mltrace_otel.store import StoreError
 
     settings = config.resolve(backend="local", home=home)
+    running = discovery.running_server(settings.home)
+    if running is not None:
+        raise click.ClickException(f"{settings.home} is already served at {running.url} "
+                                   f"(pid {running.pid})")
     options = ServeOptions(
         host=host, port=port, otlp_port=otlp_port, password=password,
         readonly_user=readonly_user, readonly_password=readonly_password,
