@@ -69,6 +69,14 @@ class Component:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
 
+    def beforeRun(self, **kwargs: Any) -> None:
+        """mltrace's hook, called with the function's arguments by name before it runs (after
+        ``beforeTests``); override it in a subclass. Does nothing by default."""
+
+    def afterRun(self, **local_vars: Any) -> None:
+        """mltrace's hook, called with the function's locals by name after it returns (after
+        ``afterTests``); override it in a subclass. Does nothing by default."""
+
     def to_dictionary(self) -> dict[str, Any]:
         """mltrace's dictionary form of the component."""
         return {
@@ -243,10 +251,15 @@ class _RunRecorder:
                 self._snapshot = b""
         return self._snapshot
 
+    def overrides(self, hook: str) -> bool:
+        """Whether the component's class overrides mltrace's ``beforeRun``/``afterRun``."""
+        return getattr(type(self.component), hook) is not getattr(Component, hook)
+
     def needs_locals(self) -> bool:
         component = self.component
         return bool(
-            self.spec.needs_locals()
+            self.overrides("afterRun")
+            or self.spec.needs_locals()
             or self.auto_log
             or (component.afterTests and not self.spec.skip_after)
             or component.afterTriggers
@@ -256,14 +269,21 @@ class _RunRecorder:
         run, span, token = self._begin()
         captured: dict[str, Any] = {}
         try:
+            component = self.component
             if not self.spec.skip_before:
-                datatests.before(self.component, self.function, args, kwargs, run, self._renamed)
+                datatests.before(component, self.function, args, kwargs, run, self._renamed)
+                if self.overrides("beforeRun"):
+                    component.beforeRun(
+                        **self._renamed(datatests.arguments(self.function, args, kwargs))
+                    )
             if self.needs_locals():
                 result = self.capture.call(args, kwargs, captured)
             else:
                 result = self.function(*args, **kwargs)
             if not self.spec.skip_after:
-                datatests.after(self.component, self.function, self._renamed(captured), run)
+                datatests.after(component, self.function, self._renamed(captured), run)
+                if self.overrides("afterRun"):
+                    component.afterRun(**self._renamed(captured))
         except BaseException as error:
             self._finish(run, span, token, args, kwargs, captured, error)
             run = span = token = captured = None  # no frame of this call keeps the run alive
@@ -276,6 +296,8 @@ class _RunRecorder:
 
     def _renamed(self, values: dict[str, Any]) -> dict[str, Any]:
         """Test arguments under mltrace's renames (``run(test_name="variable")``)."""
+        if UNCAPTURED in values:
+            values = {key: value for key, value in values.items() if key != UNCAPTURED}
         if not self.spec.renames:
             return values
         renamed = dict(values)

@@ -235,3 +235,31 @@ def test_skip_before_and_skip_after_skip_the_tests(home: Path) -> None:
         return 1
 
     assert step() == 1
+
+
+def test_subclass_hooks_before_run_and_after_run(home: Path) -> None:
+    seen: list[tuple[str, dict]] = []
+
+    class Featuregen(mltrace.Component):
+        def __init__(self) -> None:
+            super().__init__("featuregen", "ml_engineer", "Generates features.", tags=["x"])
+
+        def beforeRun(self, **kwargs: object) -> None:
+            seen.append(("before", dict(kwargs)))
+
+        def afterRun(self, **local_vars: object) -> None:
+            seen.append(("after", {"features": local_vars["features"]}))
+
+    component = Featuregen()
+
+    @component.run(input_vars=["filename"], output_vars=["features"])
+    def featuregen(filename: str) -> str:
+        features = f"features_{filename}"
+        return features
+
+    assert featuregen("clean.csv") == "features_clean.csv"
+    assert seen == [
+        ("before", {"filename": "clean.csv"}),
+        ("after", {"features": "features_clean.csv"}),
+    ]
+    assert mltrace.get_history("featuregen")[0].outputs == ["features_clean.csv"]
