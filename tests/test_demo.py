@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from mltrace_otel import semconv
 from mltrace_otel.cli import demo as _demo
 
 STAGES = ["predict", "train", "featurize", "clean", "ingest"]
@@ -103,7 +104,8 @@ def test_stages_ran_in_separate_processes(demo: Demo) -> None:
         demo.home,
         "sql",
         "SELECT DISTINCT SpanName AS stage, ResourceAttributes['process.pid'] AS pid, "
-        "ResourceAttributes['process.parent_pid'] AS parent FROM otel_traces",
+        "ResourceAttributes['process.parent_pid'] AS parent FROM otel_traces"
+        f" WHERE SpanAttributes['{semconv.COMPONENT_NAME}'] != ''",  # not the pipeline span
     )
     pids = {row["stage"]: row["pid"] for row in rows}
     assert sorted(pids) == sorted(STAGES) and len(rows) == len(STAGES)
