@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -24,6 +23,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from mltrace_otel.repair import sendable_spans
 from mltrace_otel.sdk.outbox import Outbox
+from mltrace_otel.secrets import redact
 
 logger = logging.getLogger("mltrace_otel")
 
@@ -236,11 +236,7 @@ def _claim_warning(folder: os.PathLike[str]) -> bool:
     return True
 
 
-_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
-_SECRET_PARAMETER = re.compile(r"(?i)((?:password|passwd|pwd|token|key)=)[^&\s]+")
-
-
 def _short(reason: str, limit: int = 200) -> str:
     """An exporter's failure message: one line, no credentials, at most ``limit`` chars."""
-    text = _SECRET_PARAMETER.sub(r"\1***", _USERINFO.sub("***@", " ".join(reason.split())))
+    text = redact(" ".join(reason.split()))
     return text if len(text) <= limit else f"{text[: limit - 3]}..."

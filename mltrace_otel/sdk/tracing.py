@@ -165,9 +165,9 @@ def _otlp_endpoint() -> str:
 
 
 def _redacted(url: str) -> str:
-    from mltrace_otel.clickhouse import redacted
+    from mltrace_otel.secrets import redact
 
-    return redacted(url)
+    return redact(url)
 
 
 def outbox_dir(home: Path) -> Path:
