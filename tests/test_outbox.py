@@ -235,3 +235,25 @@ def test_the_outbox_bound_drops_the_oldest_with_one_warning(home: Path, tmp_path
     assert len(dropped) == 3, stderr
     assert all("the 2 oldest undelivered span(s) were dropped" in line for line in dropped)
     assert len(warnings) == 4, stderr  # and the one outage warning
+
+
+def test_an_unwritable_outbox_keeps_runs_in_memory_until_delivery(
+    home: Path, tmp_path: Path
+) -> None:
+    (home / "outbox").write_text("a file where the outbox folder should be")
+    receiver = Receiver(tmp_path)
+    driver = Driver(tmp_path, home, MLTRACE_BACKEND="otlp",
+                    OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint)
+    try:
+        assert driver.send("log 5") == "logged"
+        assert driver.flush()[0] is False
+        (home / "outbox").unlink()
+        receiver.start()
+        assert driver.flush()[0] is True
+        _, stderr = driver.quit()
+    finally:
+        receiver.kill()
+        driver.process.kill()
+    assert len(_runs(receiver)) == 5
+    warnings = _warnings(stderr)
+    assert len(warnings) == 1 and "wait in memory" in warnings[0], stderr

@@ -5,6 +5,7 @@ active span continues the trace in those variables; the pipeline span is never a
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -203,3 +204,19 @@ def test_the_demo_is_one_pipeline_trace(home: Path, tmp_path: Path) -> None:
     assert len(runs) >= 5
     assert {span["TraceId"] for span in runs} == {pipeline["TraceId"]}
     assert f"Pipeline trace id: {pipeline['TraceId']}" in proc.stdout
+
+
+def test_mltrace_run_forwards_sigterm_and_records_the_failure(home: Path) -> None:
+    release_store()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mltrace_otel.cli", "run", "--name", "stopped", "--",
+         "sh", "-c", "echo started; exec sleep 60"],
+        env=subprocess_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "started"
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=CLI_TIMEOUT)
+    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    (pipeline,) = _pipeline_spans()
+    assert pipeline["StatusCode"] == "Error"
+    assert pipeline["attributes"][semconv.PROCESS_EXIT_CODE] == str(128 + signal.SIGTERM)

@@ -126,6 +126,8 @@ class Outbox:
         Returns True when the outbox is empty afterwards. Another process delivering at the
         same time is not waited for (its files still count as undelivered).
         """
+        if not self.files():
+            return True
         with self._lock() as locked:
             if not locked:
                 return not self.files()

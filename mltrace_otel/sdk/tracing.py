@@ -253,8 +253,9 @@ class Tracing:
         self._closed = True
 
     def shutdown(self) -> None:
-        """Flush, then stop exporting (used when the configuration changes)."""
-        self.flush()
+        """Flush, then stop exporting (used when the configuration changes); a backend that
+        just failed is not waited on again."""
+        self.flush(probe=False)
         self.processor.shutdown()
         if self._owned_provider is not None:
             self._owned_provider.shutdown()
