@@ -71,7 +71,7 @@ class LocalsCapture:
 
 def _recompile(function: Callable[..., Any]) -> Callable[..., Any] | None:
     """A copy of ``function`` whose body hands its locals over on exit, or None."""
-    if type(function) is not types.FunctionType:
+    if type(function) is not types.FunctionType or hasattr(function, "__wrapped__"):
         return None
     code = function.__code__
     if code.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR):
@@ -200,4 +200,6 @@ def _call_with_profile_hook(
         return function(*args, **kwargs)
     finally:
         sys.setprofile(previous)
+        if "frame" not in state:  # a generator or coroutine: its body runs later
+            into[UNCAPTURED] = True
         state.clear()

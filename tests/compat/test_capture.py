@@ -246,3 +246,14 @@ def test_without_source_under_cprofile_the_run_is_kept_without_its_vars(home: Pa
     proc = run_tool(home, "-m", "cProfile", "-o", str(home / "gen.prof"), str(script))
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == [["OK", [], []]]
     assert "could not be captured" in proc.stderr
+
+
+def test_a_generator_function_is_logged_without_its_vars_and_never_raises(home: Path) -> None:
+    @mltrace.Component("gen").run(output_vars=["x"])
+    def produce() -> object:
+        x = "gen.csv"  # noqa: F841
+        yield 1
+
+    assert list(produce()) == [1]
+    (logged,) = mltrace.get_history("gen")
+    assert (logged.status, logged.outputs) == ("OK", [])
