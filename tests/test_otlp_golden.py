@@ -61,6 +61,9 @@ def load(source):
     span.set_attribute("rows.tiny", 1.5e-7)
     span.set_attribute("rows.big", 2.5e21)
     span.set_attribute("rows.whole", 3.0)
+    span.set_attribute("rows.nan", float("nan"))
+    span.set_attribute("rows.negative_zero", -0.0)
+    span.set_attribute("losses", (0.5, float("nan")))
     span.set_attribute("flags", (True, False))
     span.set_attribute("scores", (0.5, 1.0, 1e-5))
     span.set_attribute("counts", (1, -2, 2**62))
@@ -141,6 +144,9 @@ def test_sdk_spool_protobuf_json_and_exporter_give_identical_rows(tmp_path: Path
     assert attributes["rows.tiny"] == "1.5e-7"
     assert attributes["rows.big"] == "2.5e+21"
     assert attributes["rows.whole"] == "3"
+    assert attributes["rows.nan"] == "NaN"
+    assert attributes["rows.negative_zero"] == "-0"
+    assert attributes["losses"] == ""  # Go's JSON refuses NaN, so AsString gives ""
     assert attributes["scores"] == "[0.5,1,0.00001]"
     assert attributes["counts"] == f"[1,-2,{2**62}]"
     assert attributes["text"] == 'caf\u00e9 \u2028 <&> "quoted" \t'
