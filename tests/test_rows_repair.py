@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from _otlp_support import post, running_receiver, store_rows
+from _serve import serve_process
+from _services import clickhouse_json
 from _support import run_script, write_script
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.resources import Resource
@@ -201,3 +203,18 @@ def test_sendable_spans_leaves_sound_batches_alone_and_drops_only_the_unrepairab
         kept = repair.sendable_spans([sound[0], sdk_span("nan", 3, math.nan, 5), sound[1]])
     assert kept == sound
     assert len(caplog.records) == 1 and "'nan'" in caplog.records[0].getMessage()
+
+
+def test_poison_runs_over_the_clickhouse_backend_keep_their_neighbours(tmp_path: Path) -> None:
+    """The ``clickhouse`` backend into ``mltrace serve``'s ClickHouse HTTP interface."""
+    served, client_home = tmp_path / "served", tmp_path / "client"
+    script = write_script(tmp_path, "poisoned.py", POISONED_PIPELINE)
+    with serve_process(served, otlp=False) as server:
+        proc = run_script(script, client_home, str(client_home), MLTRACE_BACKEND="clickhouse",
+                          MLTRACE_CLICKHOUSE_URL=server.url)
+        assert proc.stdout.split() == ["flushed", "True"], proc.stderr
+        assert len([line for line in proc.stderr.splitlines() if "could not be sent" in line]) == 4
+        counts = {row["SpanName"]: int(row["n"]) for row in clickhouse_json(
+            server.url, "SELECT SpanName, count() AS n FROM otel_traces GROUP BY SpanName")}
+    assert counts == {"good": GOOD_RUNS, "latin": 1, "year-one": 1, "year-3000": 1,
+                      "backwards": 1, "n\\xe4me": 1}
