@@ -1,17 +1,21 @@
 """Runs in worker pools are delivered (SPEC 3.1: a worker process flushes at the end of each
 run): multiprocessing pools with fork and spawn (including a spawn pool closed by its ``with``
 block, which terminates the workers), concurrent.futures and joblib/loky, counted through the
-query API on the embedded store, and on the ``otlp`` backend through a real receiver."""
+query API on the embedded store, and on the ``otlp`` backend through a real receiver, also
+when it is down while the pools run."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from _otlp_receiver import Receiver
-from _support import release_store, run_script, write_script
+from _support import release_store, run_script, subprocess_env, write_script
 
 import mltrace_otel as mltrace
+from mltrace_otel.sdk.outbox import Outbox
 
 WORK = """
     import mltrace_otel as mltrace
@@ -85,5 +89,28 @@ def test_401_pooled_runs_reach_an_otlp_endpoint(home: Path, tmp_path: Path) -> N
         )
     finally:
         receiver.kill()
+    received = {span["span_id"] for span in receiver.spans() if span["component"] == "pooled"}
+    assert len(received) == 401
+
+
+def test_pooled_runs_wait_in_the_outbox_with_one_warning(home: Path, tmp_path: Path) -> None:
+    script = _pool_scripts(tmp_path)
+    receiver = Receiver(tmp_path)  # down while the pools run
+    env = {"MLTRACE_BACKEND": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+           "OTEL_EXPORTER_OTLP_TIMEOUT": "1"}
+    proc = run_script(script, home, PYTHONPATH=_path(tmp_path), **env)
+    warnings = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(warnings) == 1 and "outbox" in warnings[0], proc.stderr
+    assert Outbox(home / "outbox").pending_spans() == 401
+
+    receiver.start()
+    try:
+        delivered = subprocess.run(
+            [sys.executable, "-c", "import mltrace_otel as m; print(m.flush())"],
+            env=subprocess_env(home, **env), capture_output=True, text=True, timeout=120,
+        )
+    finally:
+        receiver.kill()
+    assert delivered.stdout.strip() == "True", delivered.stderr
     received = {span["span_id"] for span in receiver.spans() if span["component"] == "pooled"}
     assert len(received) == 401

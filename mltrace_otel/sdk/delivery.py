@@ -5,8 +5,8 @@ The backend's exporter keeps its own timeout and retries (the OTLP exporter's
 ``OTEL_EXPORTER_OTLP_TIMEOUT``, 10 s by default). On top of it there is only a breaker: after a
 failed export, batches go straight to the outbox without waiting on the backend again until
 ``RETRY_INTERVAL`` has passed or someone calls ``flush()``; each flush tries the backend once.
-So a flush, and process exit, never wait longer than one export timeout. Each process warns
-once per outage; a worker process of a pool stays quiet when another process already warned.
+So a flush, and process exit, never wait longer than one export timeout. A pipeline warns
+once per outage: a process and the workers of its pools share one marker file in the outbox.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
@@ -181,7 +182,7 @@ class DeliveringExporter(SpanExporter):
         if self._outbox.deliver(lambda spans: self._send(spans)) and not self._held:
             self._warned = False
             with contextlib.suppress(OSError):
-                (self._outbox.folder / _WARNED_MARKER).unlink(missing_ok=True)
+                _forget_warnings(self._outbox.folder)
 
     def _keep(self, spans: Sequence[ReadableSpan]) -> None:
         try:
@@ -217,7 +218,10 @@ class DeliveringExporter(SpanExporter):
         if self._warned:
             return
         self._warned = True
-        if self._worker() and not _claim_warning(self._outbox.folder):
+        # One warning per pipeline: a pool's workers and the process that owns the pool
+        # share one marker, named after the owner's pid.
+        owner = os.getppid() if self._worker() else os.getpid()
+        if not _claim_warning(self._outbox.folder, owner):
             return
         detail = f" ({_short(self._reason)})" if self._reason else ""
         logger.warning(
@@ -225,15 +229,21 @@ class DeliveringExporter(SpanExporter):
         )
 
 
-def _claim_warning(folder: os.PathLike[str]) -> bool:
-    """True for the first process to warn about this outage (a marker file in the outbox)."""
+def _claim_warning(folder: Path, owner: int) -> bool:
+    """True for the first process of ``owner``'s pipeline to warn about this outage."""
     try:
-        os.close(os.open(os.path.join(folder, _WARNED_MARKER), os.O_CREAT | os.O_EXCL))
+        os.close(os.open(folder / f"{_WARNED_MARKER}-{owner}", os.O_CREAT | os.O_EXCL))
     except FileExistsError:
         return False
     except OSError:
         return True
     return True
+
+
+def _forget_warnings(folder: Path) -> None:
+    """The outage is over: the next one warns again."""
+    for marker in folder.glob(f"{_WARNED_MARKER}-*"):
+        marker.unlink(missing_ok=True)
 
 
 def _short(reason: str, limit: int = 200) -> str:
