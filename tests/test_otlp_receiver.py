@@ -141,10 +141,20 @@ def status_of(body: bytes, content_type: str) -> status_pb2.Status:
     return status_pb2.Status.FromString(body)
 
 
+def invalid_utf8_request() -> bytes:
+    """A protobuf request whose span name is not UTF-8 (an invalid message)."""
+    request = ExportTraceServiceRequest()
+    request.resource_spans.add().scope_spans.add().spans.add(name="abc")
+    return request.SerializeToString().replace(b"abc", b"a\xe9c")
+
+
 @pytest.mark.parametrize(
     ("body", "content_type", "encoding", "expected"),
     [
         (b"\x0a\xff\xff\xff", PROTOBUF, None, 400),  # truncated protobuf
+        (invalid_utf8_request(), PROTOBUF, None, 400),
+        (b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"name": "a\\ud800"}]}]}]}', JSON,
+         None, 400),
         (b"{not json", JSON, None, 400),
         (b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "zz"}]}]}]}', JSON,
          None, 400),
