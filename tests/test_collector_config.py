@@ -5,8 +5,19 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
-from _binaries import COLLECTOR_CONFIG, JAEGER_CONFIG, ROOT, collector_binary, jaeger_binary
+from _binaries import (
+    BUILD_TIMEOUT,
+    COLLECTOR_CONFIG,
+    JAEGER_CONFIG,
+    ROOT,
+    collector_binary,
+    jaeger_binary,
+)
+
+# A first test may build the binaries (see _binaries.py): allow a cold build.
+pytestmark = pytest.mark.timeout(BUILD_TIMEOUT + 600)
 
 KINDS = ("receivers", "processors", "exporters", "extensions")
 

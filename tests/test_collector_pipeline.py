@@ -11,11 +11,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from _binaries import BUILD_TIMEOUT
 from _churn import SPANS, Normalizer, cli, cli_json, prediction_ids, run_pipeline
 from _otlp_support import post, store_rows
 from _services import clickhouse_json, collector, free_port, serve, wait_until
 from _support import PROCESS_TIMEOUT, subprocess_env
 from test_otlp_golden import PIPELINE as GOLDEN_PIPELINE
+
+# A first test may build the binaries (see _binaries.py): allow a cold build.
+pytestmark = pytest.mark.timeout(BUILD_TIMEOUT + 600)
 
 DATABASE = "otelcol"
 """The database the Collector's exporter creates (create_schema) in the served store."""

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from _binaries import BUILD_TIMEOUT
 from _services import clickhouse_json, collector, free_port, serve, wait_until
 from _support import CLI_TIMEOUT, subprocess_env
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -15,6 +17,9 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import Link
+
+# A first test may build the binaries (see _binaries.py): allow a cold build.
+pytestmark = pytest.mark.timeout(BUILD_TIMEOUT + 600)
 
 OBJECTS = ["otel_traces", "otel_traces_trace_id_ts", "otel_traces_trace_id_ts_mv"]
 EXPORTER_DATABASE = "otelcol"

@@ -11,11 +11,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+from _binaries import BUILD_TIMEOUT
 from _churn import EXTRA_RUNS, SPANS, STAGES, run_pipeline
 from _services import clickhouse_json, collector, http_get, jaeger, serve, wait_until
 from _support import subprocess_env
 
 from mltrace_otel import semconv
+
+# A first test may build the binaries (see _binaries.py): allow a cold build.
+pytestmark = pytest.mark.timeout(BUILD_TIMEOUT + 600)
 
 
 def jaeger_traces(query_url: str, path: str) -> list[dict]:
