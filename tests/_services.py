@@ -63,7 +63,7 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
-def answers(url: str) -> bool:
+def responds(url: str) -> bool:
     """True when ``url`` answers a GET with 200."""
     try:
         return http_get(url, timeout=2.0)[0] == 200
@@ -98,7 +98,7 @@ class Service:
         assert self.process is not None
         if self.process.poll() is not None:
             raise AssertionError(f"{self.name} exited {self.process.returncode}\n{self.log_tail()}")
-        return answers(self.ready_url)
+        return responds(self.ready_url)
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         """Stop the process (SIGTERM, then SIGKILL after 20 s) and wait for it."""
@@ -141,7 +141,6 @@ def collector(
     *,
     database: str = "default",
     compress: str = "gzip",
-    config: Path = COLLECTOR_CONFIG,
 ) -> Collector:
     """A Collector (not started) exporting to ``clickhouse_endpoint`` and Jaeger, with its
     persistent queue in ``folder/queue`` (kept across restarts of the same folder)."""
@@ -162,7 +161,7 @@ def collector(
     }
     return Collector(
         name="collector",
-        command=[str(collector_binary()), f"--config={config}"],
+        command=[str(collector_binary()), f"--config={COLLECTOR_CONFIG}"],
         env=env,
         log=folder / "collector.log",
         ready_url=f"http://127.0.0.1:{health}/",
