@@ -120,3 +120,22 @@ def test_check_reports_drift_and_rebuild_refills_dropped_tables(
     (_, run), = mltrace.trace("model.pkl")
     assert run.component_name == "train"
     assert mltrace.query("SELECT count() FROM mltrace_io") == [(2,)]
+
+
+def test_check_and_rebuild_on_a_server(home: Path, tmp_path: Path, run_cli) -> None:
+    """``mltrace serve`` is a ClickHouse server over HTTP: the CLI's store is then the
+    server store, and drift is found and repaired through it."""
+    from _serve import serve_process
+
+    _old_store(home, tmp_path, "ce09451")
+    release_store()
+    with serve_process(home, otlp=False) as server:
+        url = f"{server.url}/default"
+        run_cli("sql", "--write", "DROP TABLE mltrace_io", "--url", url, check=True)
+        checked = run_cli("init-db", "--check", "--url", url)
+        assert checked.returncode == 1, checked.stdout + checked.stderr
+        assert "drift: table mltrace_io is missing" in checked.stdout
+        run_cli("init-db", "--rebuild", "--url", url, check=True)
+        assert run_cli("init-db", "--check", "--url", url, check=True).returncode == 0
+        shown = run_cli("trace", "model.pkl", "--json", "--url", url, check=True)
+        assert '"component_name": "train"' in shown.stdout

@@ -27,6 +27,7 @@ SCHEMA_VERSION: Final = 2
 """Schema version of this release: 1 was the unversioned schema of mltrace-otel 0.1.0."""
 
 VERSION_TABLE: Final = "mltrace_schema"
+_SCRATCH_PREFIX: Final = "mltrace_expected_"
 
 _VERSION_DDL: Final = f"""CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (
     Version UInt32,
@@ -141,8 +142,13 @@ def _unqualified(select: str, database: str) -> str:
 def scratch_layout(execute: Callable[[str], None], rows: Rows) -> dict[str, Table]:
     """The layout this release's DDL creates, built in a scratch database of a chDB session
     (``USE`` switches a session's current database) and dropped again."""
-    database = f"mltrace_expected_{uuid.uuid4().hex[:12]}"
+    database = f"{_SCRATCH_PREFIX}{uuid.uuid4().hex[:12]}"
     current = rows("SELECT currentDatabase()", {})[0][0]
+    for (leftover,) in rows(  # left by a process killed while comparing
+        "SELECT name FROM system.databases WHERE startsWith(name, {prefix:String})",
+        {"prefix": _SCRATCH_PREFIX},
+    ):
+        execute(f"DROP DATABASE IF EXISTS `{leftover}` SYNC")
     execute(f"CREATE DATABASE {database}")
     try:
         execute(f"USE {database}")
