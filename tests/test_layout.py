@@ -96,4 +96,5 @@ def test_no_import_circles() -> None:
 def test_each_wing_says_what_it_offers() -> None:
     for wing in ("sdk", "store", "lineage", "query", "cli", "server"):
         init = PACKAGE / wing / "__init__.py"
-        assert ast.get_docstring(ast.parse(init.read_text())), f"{wing}/__init__.py has no docstring"
+        docstring = ast.get_docstring(ast.parse(init.read_text()))
+        assert docstring, f"{wing}/__init__.py has no docstring"
