@@ -52,11 +52,11 @@ DRIVER = """
 class Driver:
     """A pipeline process that logs runs and flushes when told to (one command a line)."""
 
-    def __init__(self, tmp_path: Path, home: Path, **env: str) -> None:
+    def __init__(self, tmp_path: Path, home: Path, timeout: float = TIMEOUT, **env: str) -> None:
         script = write_script(tmp_path, "driver.py", DRIVER)
         self.process = subprocess.Popen(
             [sys.executable, str(script)],
-            env=subprocess_env(home, OTEL_EXPORTER_OTLP_TIMEOUT=str(TIMEOUT), **env),
+            env=subprocess_env(home, OTEL_EXPORTER_OTLP_TIMEOUT=str(timeout), **env),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

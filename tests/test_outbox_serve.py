@@ -13,11 +13,13 @@ from pathlib import Path
 
 import pytest
 from _serve import free_port
-from test_outbox import SLACK, TIMEOUT, Driver, _warnings
+from test_outbox import SLACK, Driver, _warnings
 
 import mltrace_otel as mltrace
 from mltrace_otel.sdk.outbox import Outbox
 from mltrace_otel.server import discovery
+
+TIMEOUT = 6  # seconds: the server fsyncs each batch, which is slow on a busy machine
 
 
 class Serve:
@@ -61,7 +63,8 @@ def test_serve_stopped_and_restarted_mid_pipeline(
     server = Serve(served)
     server.start()
     driver = Driver(
-        tmp_path, home, MLTRACE_BACKEND=backend, MLTRACE_CLICKHOUSE_URL=server.url,
+        tmp_path, home, timeout=TIMEOUT, MLTRACE_BACKEND=backend,
+        MLTRACE_CLICKHOUSE_URL=server.url,
         OTEL_EXPORTER_OTLP_ENDPOINT=server.otlp_url,
     )
     try:

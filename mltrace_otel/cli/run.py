@@ -41,19 +41,27 @@ def run(name: str, command: tuple[str, ...]) -> None:
 
 def _run(command: tuple[str, ...]) -> int:
     """Run ``command``, forwarding termination signals; its exit code (128+N if killed)."""
-    try:
-        child = subprocess.Popen(command)
-    except OSError as error:
-        click.echo(f"Error: cannot run {command[0]}: {error.strerror}", err=True)
-        return 127 if isinstance(error, FileNotFoundError) else 126
+    children: list[subprocess.Popen[bytes]] = []
+    received: list[int] = []
 
     def forward(number: int, _frame: FrameType | None) -> None:
-        child.send_signal(number)
+        for child in children:
+            child.send_signal(number)
+        if not children:  # arrived before the command started: pass it on once it has
+            received.append(number)
 
+    # Handlers first, so a signal sent as soon as the command runs is never missed.
     previous = {number: signal.signal(number, forward) for number in _FORWARDED}
     previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        code = child.wait()
+        try:
+            children.append(subprocess.Popen(command))
+        except OSError as error:
+            click.echo(f"Error: cannot run {command[0]}: {error.strerror}", err=True)
+            return 127 if isinstance(error, FileNotFoundError) else 126
+        for number in received:
+            children[0].send_signal(number)
+        code = children[0].wait()
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
