@@ -34,6 +34,8 @@ HOLDER = """
 WAITER = """
     import time
 
+    import chdb.session  # imported up front: the time measured is the wait, open and query
+
     import mltrace_otel as mltrace
     from mltrace_otel.store import StoreError
 
