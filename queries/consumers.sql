@@ -1,7 +1,9 @@
 -- Candidate consumers of runs (forward lineage): runs that read one of {pointers}, name one
 -- of {components} with set_upstream, or link to one of {ids}, and started no earlier than
 -- {since_ns}. The lineage rule (SPEC 3.3) then confirms each candidate from its own inputs,
--- upstream components and links, which every row carries.
+-- upstream components and links, which every row carries (a reader has one row per pointer
+-- read; a row of a continuation span carries no run inputs, so the caller reads that run's
+-- inputs by id).
 SELECT SpanId, toUnixTimestamp64Nano(StartTime) AS StartNs,
        RunInputs AS Inputs, RunInputVersions AS InputVersions,
        RunUpstream AS Upstream, RunLinks AS Links
@@ -9,7 +11,6 @@ FROM mltrace_io
 WHERE Direction = 'input'
   AND Pointer IN {pointers:Array(String)}
   AND StartTime >= fromUnixTimestamp64Nano({since_ns:Int64}, 'UTC')
-LIMIT 1 BY SpanId
 UNION ALL
 SELECT SpanId, toUnixTimestamp64Nano(StartTime) AS StartNs,
        Inputs, InputVersions, Upstream, LinkSpanIds AS Links

@@ -15,6 +15,7 @@ import pytest
 import mltrace_otel as mltrace
 from mltrace_otel import semconv, state
 from mltrace_otel.lineage import dependencies as _dependencies
+from mltrace_otel.lineage import downstream as _downstream
 from mltrace_otel.lineage.dependencies import Lineage, consumers_by_id
 from mltrace_otel.sdk import run as _run
 
@@ -83,7 +84,14 @@ def lineage_facts(mode: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, objec
     written = mltrace.query("SELECT DISTINCT Pointer FROM mltrace_io WHERE Direction = 'output'")
     outputs = sorted(row[0] for row in written)
     consumers = list(consumers_by_id(state.store(), runs).values())
+    facts = _downstream.run_facts(state.store(), runs)
+    walks = {run: _downstream.walk(lineage, [facts[run]]) for run in runs}
     return {
+        "downstream": {
+            run: (down.children, down.dependencies, down.final_outputs)
+            for run, down in walks.items()
+        },
+        "impact": {output: mltrace.impact(output).to_dict() for output in outputs},
         "producers": lineage.latest_producers(outputs),
         "closure": {run: lineage.upstream_closure([run]) for run in runs},
         "dependencies": lineage.dependencies(consumers),

@@ -27,10 +27,6 @@ if TYPE_CHECKING:
 LATEST_NS = (2**63) - 1
 """A start time later than any run (the pseudo-consumer of a trace's output id)."""
 
-_INDEX_BATCH = 256
-"""Above this many runs, one store query resolves them faster than index lookups (~30 us
-a run against ~10 ms a query plus a few us a run)."""
-
 
 @dataclass(frozen=True)
 class Consumer:
@@ -160,11 +156,7 @@ class Lineage:
 
     def latest_producer(self, pointer: str) -> str | None:
         """The latest run that wrote ``pointer`` (level 0 of its trace), or None."""
-        if self.index is not None:
-            found = self.index.producer(pointer_key(pointer), 0, LATEST_NS)
-            return None if found is None else run_id(found)
-        edges, _ = resolve(self.store, [Consumer("", LATEST_NS, ((pointer, ""),))])
-        return edges[""][0] if edges[""] else None
+        return self.latest_producers([pointer]).get(pointer)
 
     def upstream_closure(self, start: Sequence[str]) -> dict[str, list[str]]:
         """Dependency edges of every run reachable from the runs ``start`` (ids): in memory
@@ -186,28 +178,37 @@ class Lineage:
     def latest_producers(self, pointers: Sequence[str]) -> dict[str, str]:
         """``latest_producer`` of many pointers at once (those some run wrote)."""
         if self.index is not None:
-            found = {pointer: self.latest_producer(pointer) for pointer in pointers}
-            return {pointer: run for pointer, run in found.items() if run is not None}
+            found = self.index.producers(
+                [pointer_key(pointer) for pointer in pointers], [0] * len(pointers),
+                [LATEST_NS] * len(pointers), [0] * len(pointers),
+            )
+            return {
+                pointer: run_id(run) for pointer, run in zip(pointers, found) if run is not None
+            }
         wanted = [Consumer(f"\0{pointer}", LATEST_NS, ((pointer, ""),)) for pointer in pointers]
         edges, _ = resolve(self.store, wanted)
         return {item.inputs[0][0]: edges[item.id][0] for item in wanted if edges[item.id]}
 
     def dependencies(self, consumers: Sequence[Consumer]) -> dict[str, list[str]]:
-        """Direct dependencies of each consumer: in memory with an index for a few, otherwise
-        one store query for all of them."""
-        if self.index is None or len(consumers) > _INDEX_BATCH:
+        """Direct dependencies of each consumer: in memory with an index, otherwise one
+        store query for all of them."""
+        if self.index is None:
             return resolve(self.store, consumers)[0] if consumers else {}
-        index = self.index
-        edges: dict[str, list[str]] = {}
-        via_store: list[Consumer] = []
-        for item in consumers:
-            key = span_key(item.id)
-            if key is None or index.needs_store(key) or not index.knows(key):
-                via_store.append(item)
-            else:
-                edges[item.id] = _indexed_dependencies(index, key)
-        if via_store:
-            edges.update(resolve(self.store, via_store)[0])
+        ids = [item.id for item in consumers]
+        edges, left = _indexed(self.index, ids, unknown_via_store=True)
+        if left:
+            wanted = set(left)
+            edges.update(resolve(self.store, [item for item in consumers if item.id in wanted])[0])
+        return edges
+
+    def dependencies_of(self, ids: Sequence[str]) -> dict[str, list[str]]:
+        """Direct dependencies of runs known by id (runs the store lacks are left out)."""
+        if self.index is None:
+            return self.dependencies(list(consumers_by_id(self.store, ids).values()))
+        edges, left = _indexed(self.index, ids, unknown_via_store=False)
+        if left:
+            consumers = list(consumers_by_id(self.store, left).values())
+            edges.update(resolve(self.store, consumers)[0] if consumers else {})
         return edges
 
 
@@ -219,14 +220,7 @@ def _indexed_closure(
     edges: dict[str, list[str]] = {}
     frontier = list(start)
     while frontier:
-        level: dict[str, list[str]] = {}
-        via_store: list[str] = []
-        for run in frontier:
-            key = span_key(run)
-            if key is None or index.needs_store(key):
-                via_store.append(run)
-            elif index.knows(key):
-                level[run] = _indexed_dependencies(index, key)
+        level, via_store = _indexed(index, frontier, unknown_via_store=False)
         if via_store:
             level.update(resolve(store, list(consumers_by_id(store, via_store).values()))[0])
         edges.update(level)
@@ -234,8 +228,24 @@ def _indexed_closure(
     return edges
 
 
-def _indexed_dependencies(index: LineageIndex, key: int) -> list[str]:
-    return [run_id(found) for found in index.dependencies(key)]
+def _indexed(
+    index: LineageIndex, runs: Sequence[str], unknown_via_store: bool
+) -> tuple[dict[str, list[str]], list[str]]:
+    """Dependencies of ``runs`` from the index, and the runs it leaves to the store: those
+    whose id or a link is not a span id and, with ``unknown_via_store``, those it lacks."""
+    keys = {run: span_key(run) for run in runs}
+    via_store = [run for run, key in keys.items() if key is None or index.needs_store(key)]
+    left = set(via_store)
+    candidates = [run for run in keys if run not in left]
+    known = index.knows([keys[run] for run in candidates])
+    on_index = [run for run, present in zip(candidates, known) if present]
+    if unknown_via_store:
+        via_store += [run for run, present in zip(candidates, known) if not present]
+    found = index.dependencies([keys[run] for run in on_index])
+    return {
+        run: [run_id(producer) for producer in producers]
+        for run, producers in zip(on_index, found)
+    }, via_store
 
 
 def _next_frontier(level: dict[str, list[str]], edges: dict[str, list[str]]) -> list[str]:

@@ -5,7 +5,9 @@ Run C is downstream of run P when P is one of C's dependencies under the SPEC 3.
 reading a pointer P wrote is not enough when a later producer superseded P for C. Each
 level asks the store for candidate consumers (``queries/consumers.sql``: readers of the
 level's outputs, runs naming its components with ``set_upstream``, runs linking to it) and
-confirms them with the same rule trace uses; one or two store queries per level.
+confirms them with the same rule trace uses; one or two store queries per level. With an
+in-memory lineage index, candidates and confirmation come from the index and each level
+asks the store only for the new runs' facts (component, start, output names).
 """
 
 from __future__ import annotations
@@ -13,10 +15,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from mltrace_otel.lineage import dependencies as _dependencies
 from mltrace_otel.lineage.dependencies import Consumer, Lineage
+from mltrace_otel.lineage.keys import pointer_key, run_id, span_key
 from mltrace_otel.store import Store, sql
+
+if TYPE_CHECKING:
+    from mltrace_otel.lineage.index import LineageIndex
 
 
 @dataclass(frozen=True)
@@ -72,18 +79,24 @@ def walk(
     frontier = list(result.facts)
     while frontier:
         level = [result.facts[run] for run in frontier]
-        candidates = _candidates(
-            store,
-            list(dict.fromkeys(name for item in level for name in item.outputs)),
-            list(dict.fromkeys(item.component for item in level)),
-            frontier,
-            min(item.start_ns for item in level),
-        )
-        known.update(lineage.dependencies([c for c in candidates.values() if c.id not in known]))
-        result.final_outputs.update(_final_outputs(level, candidates.values()))
+        if lineage.index is not None and all(span_key(run) is not None for run in frontier):
+            candidates: Iterable[str] = _indexed_candidates(lineage.index, level)
+            known.update(lineage.dependencies_of([run for run in candidates if run not in known]))
+            result.final_outputs.update(_indexed_final_outputs(lineage.index, level))
+        else:
+            found = _candidates(
+                store,
+                list(dict.fromkeys(name for item in level for name in item.outputs)),
+                list(dict.fromkeys(item.component for item in level)),
+                frontier,
+                min(item.start_ns for item in level),
+            )
+            known.update(lineage.dependencies([c for c in found.values() if c.id not in known]))
+            result.final_outputs.update(_final_outputs(level, found.values()))
+            candidates = found
         in_level = set(frontier)
         reached: list[str] = []
-        for run in candidates:
+        for run in sorted(candidates):  # one order, whichever path found them
             for producer in known.get(run, ()):
                 if producer in in_level and producer != run and run not in children[producer]:
                     children[producer].append(run)
@@ -94,6 +107,32 @@ def walk(
     result.children = dict(children)
     result.dependencies = {run: known.get(run, []) for run in result.facts}
     return result
+
+
+def _indexed_candidates(index: LineageIndex, level: Sequence[RunFacts]) -> list[str]:
+    """Candidate consumers of a level from the in-memory index (as ``_candidates``)."""
+    found = index.consumers(
+        [pointer_key(name) for name in dict.fromkeys(n for item in level for n in item.outputs)],
+        list(dict.fromkeys(item.component for item in level)),
+        [span_key(item.id) or 0 for item in level],
+        min(item.start_ns for item in level),
+    )
+    return [run_id(run) for run in found]
+
+
+def _indexed_final_outputs(index: LineageIndex, level: Sequence[RunFacts]) -> dict[str, list[str]]:
+    """``_final_outputs`` from the in-memory index."""
+    asked = [(item, name) for item in level for name in item.outputs]
+    read = index.read_since(
+        [pointer_key(name) for _, name in asked],
+        [item.start_ns for item, _ in asked],
+        [span_key(item.id) or 0 for item, _ in asked],
+    )
+    final: dict[str, list[str]] = {item.id: [] for item in level}
+    for (item, name), was_read in zip(asked, read):
+        if not was_read:
+            final[item.id].append(name)
+    return final
 
 
 def _final_outputs(
@@ -132,4 +171,12 @@ def _candidates(
         "since_ns": since_ns,
     }
     rows = store.query(sql.load("consumers"), parameters).rows
-    return {row[0]: _dependencies.consumer(*row) for row in rows}
+    found: dict[str, Consumer] = {}
+    partial: set[str] = set()
+    for row in rows:
+        item = _dependencies.consumer(*row)
+        if item.id in item.links:  # a continuation span's row: the run's inputs by id
+            partial.add(item.id)
+        found.setdefault(item.id, item)
+    found.update(_dependencies.consumers_by_id(store, sorted(partial)))
+    return found

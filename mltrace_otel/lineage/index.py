@@ -5,10 +5,11 @@ costs ~5 ms a level however small the answer. A process that walks lineage repea
 notebook, a dashboard backend, review over many flagged outputs) instead loads, once, every
 fact the SPEC 3.3 rule needs into sorted numpy arrays and keeps them current by loading only
 rows logged since its watermark (segments, merged as they accumulate). Lookups are binary
-searches. Per run it holds its output rows (48 bytes each), input rows (32 bytes each),
-span links (24 bytes each) and ``set_upstream`` names; for the components some run names
-with ``set_upstream`` (only those), their runs (24 bytes each). About 150 bytes a run of a
-typical SDK-logged chain (1 input, 1 output, 1 link).
+searches, vectorised over a whole walk level. Per run it holds its id and start (16 bytes),
+its output rows (48 bytes each), input rows (36 bytes each), span links (20 bytes each)
+and ``set_upstream`` names; for the components some run names with ``set_upstream`` (only
+those), their runs (24 bytes each); forward walks add 8 bytes per input row and per link.
+An SDK-logged chain (1 input, 1 output, 1 link a run) measured ~106 bytes a run.
 
 Pointer names and versions are keyed by the first 8 bytes of their MD5 (the same key the
 SQL computes), run ids by their 64-bit span id.
@@ -16,8 +17,9 @@ SQL computes), run ids by their 64-bit span id.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -25,14 +27,6 @@ from mltrace_otel.store import Store, sql
 
 _MERGE_SEGMENTS = 4
 """Segments kept before the newest ones are merged (lookups visit every segment)."""
-
-_Rank = tuple[int, int, int, int]
-
-
-def _span(keys: np.ndarray, key: int) -> tuple[int, int]:
-    """The [low, high) range of ``key`` in the sorted array ``keys``."""
-    value = np.uint64(key)
-    return int(np.searchsorted(keys, value, "left")), int(np.searchsorted(keys, value, "right"))
 
 
 @dataclass
@@ -59,7 +53,8 @@ class _Segment:
     up_component: np.ndarray
     up_position: np.ndarray
     run: np.ndarray
-    """Every run of the segment (sorted, once each)."""
+    """Every run of the segment (sorted)."""
+    run_start: np.ndarray
 
     @classmethod
     def load(cls, store: Store, window: dict[str, int]) -> tuple[_Segment, set[int]]:
@@ -76,7 +71,7 @@ class _Segment:
             inp["Run"], inp["StartNs"], inp["PointerKey"], inp["VersionKey"], inp["Position"],
             links["Run"][linked], links["Target"][linked], links["Position"][linked],
             up["Run"], up["StartNs"], up["Component"].astype(object), up["Position"],
-            links["Run"],
+            links["Run"][links["Position"] <= 1], links["StartNs"][links["Position"] <= 1],
         )
         return segment.sorted(), irregular
 
@@ -101,10 +96,9 @@ class _Segment:
             "link_": np.lexsort((self.link_position, self.link_run)),
             "up_": np.lexsort((self.up_position, self.up_run)),
         }
-        columns["run"] = np.unique(self.run)
-        orders["run"] = slice(None)
+        orders["run_"] = np.argsort(self.run)
         return type(self)(**{
-            name: values[orders[name[: name.find("_") + 1] or name]]
+            name: values[orders["run_" if name == "run" else name[: name.index("_") + 1]]]
             for name, values in columns.items()
         })
 
@@ -112,61 +106,96 @@ class _Segment:
     def size(self) -> int:
         return len(self.out_run) + len(self.in_run) + len(self.link_run) + len(self.up_run)
 
-    def latest_producer(
-        self, pointer: int, version: int, start_ns: int, exclude: int
-    ) -> tuple[_Rank, int] | None:
-        low, high = _span(self.out_pointer, pointer)
-        if low == high:
-            return None
-        starts = self.out_start[low:high]
-        index = low + int(np.searchsorted(starts, np.int64(start_ns), "right")) - 1
-        while index >= low and (
-            self.out_run[index] == exclude or (version and self.out_version[index] != version)
-        ):
-            index -= 1
-        if index < low:
-            return None
-        rank = (
-            int(self.out_start[index]), int(self.out_end[index]),
-            int(self.out_logged[index]), int(self.out_run[index]),
+    def latest_producers(
+        self, pointer: np.ndarray, version: np.ndarray, start: np.ndarray, exclude: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per query row: whether this segment (with output rows) has a producer (the
+        latest that wrote the pointer, at the version when nonzero, started no later than
+        ``start``, other than ``exclude``), and that producer's row."""
+        low = np.searchsorted(self.out_pointer, pointer, "left")
+        high = np.searchsorted(self.out_pointer, pointer, "right")
+        first, last = low.copy(), high.copy()  # binary search of start within [low, high)
+        while True:
+            active = first < last
+            if not active.any():
+                break
+            middle = (first + last) // 2
+            earlier = self.out_start[np.where(active, middle, 0)] <= start
+            first = np.where(active & earlier, middle + 1, first)
+            last = np.where(active & ~earlier, middle, last)
+        row = first - 1
+        while True:  # step back over the excluded run and other versions
+            valid = row >= low
+            at = np.where(valid, row, 0)
+            skip = valid & (
+                (self.out_run[at] == exclude) | ((version != 0) & (self.out_version[at] != version))
+            )
+            if not skip.any():
+                return valid, at
+            row = np.where(skip, row - 1, row)
+
+    def knows(self, runs: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.run, runs, "left") < np.searchsorted(self.run, runs, "right")
+
+    @functools.cached_property
+    def by_pointer(self) -> tuple[np.ndarray, np.ndarray]:
+        """Input rows by pointer (forward lineage): the sorted pointers and their rows."""
+        order = np.argsort(self.in_pointer, kind="stable")
+        return self.in_pointer[order], order
+
+    @functools.cached_property
+    def by_target(self) -> tuple[np.ndarray, np.ndarray]:
+        """Link rows by target run: the sorted targets and their rows."""
+        order = np.argsort(self.link_target, kind="stable")
+        return self.link_target[order], order
+
+    def consumers(
+        self, pointers: np.ndarray, components: Sequence[str], targets: np.ndarray
+    ) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """(run, start) arrays of the runs that read one of ``pointers``, name one of
+        ``components`` with set_upstream, or link to one of ``targets``."""
+        keys, rows = self.by_pointer
+        readers = rows[_gather(keys, pointers)[1]]
+        keys, rows = self.by_target
+        linking = rows[_gather(keys, targets)[1]]
+        linkers = self.link_run[linking]
+        naming = np.isin(self.up_component, list(components)) if len(self.up_run) else []
+        return (
+            (self.in_run[readers], self.in_start[readers]),
+            (linkers, self.run_start[np.searchsorted(self.run, linkers)]),
+            (self.up_run[naming], self.up_start[naming]),
         )
-        return rank, int(self.out_run[index])
 
-    def knows(self, run: int) -> bool:
-        low, high = _span(self.run, run)
-        return low < high
-
-    def facts(self, run: int, found: _RunFacts) -> None:
-        """Add what this segment holds of ``run`` to ``found``."""
-        low, high = _span(self.in_run, run)
-        if low < high:
-            found.start_ns = int(self.in_start[low])
-            found.inputs.extend(zip(
-                self.in_position[low:high].tolist(),
-                self.in_pointer[low:high].tolist(),
-                self.in_version[low:high].tolist(),
-            ))
-        low, high = _span(self.link_run, run)
-        if low < high:
-            found.links.extend(zip(
-                self.link_position[low:high].tolist(), self.link_target[low:high].tolist()
-            ))
-        low, high = _span(self.up_run, run)
-        if low < high:
-            found.start_ns = int(self.up_start[low])
-            found.upstream.extend(zip(
-                self.up_position[low:high].tolist(), self.up_component[low:high].tolist()
-            ))
+    def read_since(self, pointer: np.ndarray, start: np.ndarray, exclude: np.ndarray) -> np.ndarray:
+        """Per query: whether a run other than ``exclude`` that started no earlier than
+        ``start`` read ``pointer``."""
+        keys, rows = self.by_pointer
+        owner, row = _gather(keys, pointer)
+        row = rows[row]
+        hit = (self.in_start[row] >= start[owner]) & (self.in_run[row] != exclude[owner])
+        found = np.zeros(len(pointer), bool)
+        found[owner[hit]] = True
+        return found
 
 
-@dataclass
-class _RunFacts:
-    """A run's lineage facts gathered from every segment, as (position, ...) tuples."""
+def _gather(keys: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For the sorted array ``keys``: (index into ``wanted``, row) of every row whose key is
+    in ``wanted``."""
+    low = np.searchsorted(keys, wanted, "left")
+    counts = np.searchsorted(keys, wanted, "right") - low
+    owners = np.repeat(np.arange(len(wanted)), counts)
+    offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    return owners, np.repeat(low, counts) + offsets
 
-    start_ns: int = 0
-    inputs: list[tuple[int, int, int]] = field(default_factory=list)
-    links: list[tuple[int, int]] = field(default_factory=list)
-    upstream: list[tuple[int, str]] = field(default_factory=list)
+
+def _later(a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...]) -> np.ndarray:
+    """Row-wise: rank ``a`` > rank ``b`` (tuples of arrays compared lexicographically)."""
+    result = np.zeros(len(a[0]), bool)
+    equal = np.ones(len(a[0]), bool)
+    for left, right in zip(a, b):
+        result |= equal & (left > right)
+        equal &= left == right
+    return result
 
 
 class _ComponentRuns:
@@ -240,41 +269,113 @@ class LineageIndex:
             if mask.any():
                 runs.add(rows["StartNs"][mask], rows["EndNs"][mask], rows["Run"][mask])
 
-    def knows(self, run: int) -> bool:
-        """Whether the store has run ``run`` (as of the last refresh)."""
-        return any(segment.knows(run) for segment in self._segments)
+    def knows(self, runs: Sequence[int]) -> list[bool]:
+        """Whether the store has each run (as of the last refresh)."""
+        keys = np.array(runs, np.uint64)
+        found = np.zeros(len(keys), bool)
+        for segment in self._segments:
+            found |= segment.knows(keys)
+        return found.tolist()
 
     def needs_store(self, run: int) -> bool:
         """A run with a link that is not a span id: its dependencies come from the store."""
         return run in self._irregular
 
-    def producer(self, pointer: int, version: int, start_ns: int, exclude: int = -1) -> int | None:
-        """The latest run that wrote ``pointer`` (at ``version`` if nonzero), started no
-        later than ``start_ns``, other than ``exclude`` (SPEC 3.3)."""
-        best: tuple[_Rank, int] | None = None
-        for segment in self._segments:
-            found = segment.latest_producer(pointer, version, start_ns, exclude)
-            if found is not None and (best is None or found[0] > best[0]):
-                best = found
-        return None if best is None else best[1]
-
-    def dependencies(self, run: int) -> list[int]:
-        """A run's direct dependencies (SPEC 3.3), in the store path's order: producers of
-        its inputs in input order, then the runs its set_upstream names pick, then links."""
-        facts = _RunFacts()
-        for segment in self._segments:
-            segment.facts(run, facts)
+    def consumers(
+        self, pointers: Sequence[int], components: Sequence[str], targets: Sequence[int],
+        since_ns: int,
+    ) -> list[int]:
+        """Candidate consumers (forward lineage, as ``queries/consumers.sql``): runs that
+        read one of ``pointers``, name one of ``components`` with set_upstream, or link to
+        one of ``targets``, and started no earlier than ``since_ns``."""
+        pointer = np.unique(np.array(pointers, np.uint64))
+        target = np.unique(np.array(targets, np.uint64))
         found: dict[int, None] = {}
-        for _, pointer, version in sorted(dict.fromkeys(facts.inputs)):
-            producer = self.producer(pointer, version, facts.start_ns, exclude=run)
-            if producer is not None:
-                found[producer] = None
-        for _, component in sorted(dict.fromkeys(facts.upstream)):
-            runs = self._components.get(component)
-            latest = None if runs is None else runs.latest(facts.start_ns, exclude=run)
-            if latest is not None:
-                found[latest] = None
-        for _, target in sorted(dict.fromkeys(facts.links)):
-            if target != run:
-                found[target] = None
+        for segment in self._segments:
+            for runs, starts in segment.consumers(pointer, components, target):
+                found.update(dict.fromkeys(runs[starts >= since_ns].tolist()))
         return list(found)
+
+    def read_since(
+        self, pointers: Sequence[int], starts: Sequence[int], excludes: Sequence[int]
+    ) -> list[bool]:
+        """Per query: whether a run other than the excluded one, started no earlier than
+        the start, read the pointer (an output that is not final)."""
+        query = (np.array(pointers, np.uint64), np.array(starts, np.int64),
+                 np.array(excludes, np.uint64))
+        found = np.zeros(len(query[0]), bool)
+        for segment in self._segments:
+            found |= segment.read_since(*query)
+        return found.tolist()
+
+    def producers(
+        self,
+        pointers: Sequence[int],
+        versions: Sequence[int],
+        starts: Sequence[int],
+        excludes: Sequence[int],
+    ) -> list[int | None]:
+        """Per query: the latest run that wrote the pointer (at the version if nonzero),
+        started no later than the start, other than the excluded run (SPEC 3.3)."""
+        return self._producers(
+            np.array(pointers, np.uint64), np.array(versions, np.uint64),
+            np.array(starts, np.int64), np.array(excludes, np.uint64),
+        )
+
+    def _producers(
+        self, pointer: np.ndarray, version: np.ndarray, start: np.ndarray, exclude: np.ndarray
+    ) -> list[int | None]:
+        found = np.zeros(len(pointer), bool)
+        best = tuple(np.zeros(len(pointer), dtype) for dtype in (np.int64,) * 3 + (np.uint64,))
+        for segment in self._segments:
+            if not len(segment.out_run):
+                continue
+            valid, row = segment.latest_producers(pointer, version, start, exclude)
+            rank = (segment.out_start[row], segment.out_end[row], segment.out_logged[row],
+                    segment.out_run[row])
+            better = valid & (~found | _later(rank, best))
+            best = tuple(np.where(better, new, old) for new, old in zip(rank, best))
+            found |= better
+        return [run if ok else None for run, ok in zip(best[3].tolist(), found.tolist())]
+
+    def dependencies(self, runs: Sequence[int]) -> list[list[int]]:
+        """Each run's direct dependencies (SPEC 3.3), in the store path's order: producers
+        of its inputs in input order, then the runs its set_upstream names pick, then its
+        links."""
+        keys = np.array(runs, np.uint64)
+        inputs: list[tuple[np.ndarray, ...]] = []
+        links: list[tuple[np.ndarray, ...]] = []
+        upstream: list[tuple[int, int, int, str]] = []
+        for segment in self._segments:
+            owner, row = _gather(segment.in_run, keys)
+            inputs.append((owner, segment.in_position[row], segment.in_pointer[row],
+                           segment.in_version[row], segment.in_start[row]))
+            owner, row = _gather(segment.link_run, keys)
+            links.append((owner, segment.link_position[row], segment.link_target[row]))
+            owner, row = _gather(segment.up_run, keys)
+            upstream.extend(zip(owner.tolist(), segment.up_position[row].tolist(),
+                                segment.up_start[row].tolist(),
+                                segment.up_component[row].tolist()))
+        found: list[dict[int, None]] = [{} for _ in runs]
+        if inputs:
+            owner, position, pointer, version, start = (
+                np.concatenate(column) for column in zip(*inputs)
+            )
+            order = np.lexsort((position, owner))
+            owner = owner[order]
+            producers = self._producers(pointer[order], version[order], start[order], keys[owner])
+            for index, producer in zip(owner.tolist(), producers):
+                if producer is not None:
+                    found[index][producer] = None
+        for index, _, start_ns, component in sorted(upstream):
+            named = self._components.get(component)
+            latest = None if named is None else named.latest(start_ns, exclude=runs[index])
+            if latest is not None:
+                found[index][latest] = None
+        if links:
+            owner, position, target = (np.concatenate(column) for column in zip(*links))
+            order = np.lexsort((position, owner))
+            for index, linked in zip(owner[order].tolist(), target[order].tolist()):
+                if linked != runs[index]:
+                    found[index][linked] = None
+        return [list(item) for item in found]
