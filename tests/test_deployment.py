@@ -102,6 +102,10 @@ def test_compose_health_volumes_and_start_order() -> None:
     users = {volume.split(":")[0] for volume in services["clickhouse"]["volumes"]}
     assert "./clickhouse/users.d/grafana.xml" in users
     assert mounts["grafana"] == {"/var/lib/grafana"}
+    (provider,) = load("grafana/provisioning/dashboards/mltrace.yaml")["providers"]
+    binds = dict(volume.split(":")[:2] for volume in services["grafana"]["volumes"])
+    assert binds["./grafana/dashboards"] == provider["options"]["path"]
+    assert binds["./grafana/provisioning"] == "/etc/grafana/provisioning"
     queue = collector["environment"]["OTELCOL_QUEUE_DIRECTORY"]
     assert mounts["otel-collector"] == {queue}
     assert set(compose["volumes"]) == {"clickhouse-data", "otelcol-queue", "grafana-data"}
