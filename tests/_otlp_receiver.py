@@ -2,7 +2,8 @@
 (``python _otlp_receiver.py PORT OUT.jsonl``), and ``Receiver`` to start, kill and restart it.
 
 It accepts ``POST /v1/traces`` (protobuf, optionally gzip), appends one JSON line per span to
-OUT.jsonl (trace id, span id, parent span id, name, mltrace attributes) and answers as a
+OUT.jsonl (trace id, span id, parent span id, name, mltrace attributes, the size of the
+request that carried it) and answers as a
 Collector does. Also: ``free_port()`` and ``silent_listener()`` (a port that accepts
 connections and never answers).
 """
@@ -53,6 +54,7 @@ def make_app(out: Path) -> web.Application:
                         "name": span.name,
                         "component": attributes.get("mltrace.component.name"),
                         "pipeline": attributes.get("mltrace.pipeline.name"),
+                        "request_bytes": len(body),
                     }))
         with open(out, "a") as handle:
             handle.write("".join(f"{line}\n" for line in lines))

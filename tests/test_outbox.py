@@ -257,3 +257,38 @@ def test_an_unwritable_outbox_keeps_runs_in_memory_until_delivery(
     assert len(_runs(receiver)) == 5
     warnings = _warnings(stderr)
     assert len(warnings) == 1 and "wait in memory" in warnings[0], stderr
+
+
+def test_a_run_with_a_large_pointer_set_travels_in_requests_a_collector_accepts(
+    home: Path, tmp_path: Path
+) -> None:
+    """400,000 output names (about 12 MB of pointers) become a run span and continuation
+    spans; no export request reaches the 4 MiB a Collector's OTLP gRPC receiver accepts."""
+    receiver = Receiver(tmp_path).start()
+    try:
+        script = write_script(tmp_path, "large.py", """
+            import mltrace_otel as mltrace
+
+            @mltrace.Component("scorer").run(output_vars=["scores"])
+            def score():
+                scores = [f"scores/record-{i:09d}.json" for i in range(400_000)]
+
+            score()
+            print(mltrace.flush())
+        """)
+        done = subprocess.run(
+            [sys.executable, str(script)],
+            env=subprocess_env(
+                home, MLTRACE_BACKEND="otlp", OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint
+            ),
+            capture_output=True, text=True, timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.split() == ["True"], done.stderr
+        spans = [span for span in receiver.spans() if span["name"] == "scorer"]
+    finally:
+        receiver.kill()
+    assert len(spans) >= 10  # the run span and its continuation spans all arrived
+    sizes = {int(span["request_bytes"]) for span in spans}  # type: ignore[call-overload]
+    assert len(sizes) >= 2  # in several requests
+    assert max(sizes) < 4 << 20

@@ -31,6 +31,12 @@ logger = logging.getLogger("mltrace_otel")
 RETRY_INTERVAL = 30.0
 """Seconds after a failed export before a background export tries the backend again."""
 
+MAX_REQUEST_BYTES = 3 << 20
+"""Estimated encoded size one export request may reach: under the 4 MiB a Collector's OTLP
+gRPC receiver accepts by default (its OTLP/HTTP default is 20 MiB), so a run with a large
+pointer set (a run span and its continuation spans, about 1 MiB each) travels in several
+requests instead of one that the Collector refuses."""
+
 MAX_HELD_SPANS = 1 << 18
 """Spans kept in memory when the outbox itself cannot be written (e.g. a full disk)."""
 
@@ -101,14 +107,15 @@ class DeliveringExporter(SpanExporter):
     # -- SpanExporter ------------------------------------------------------------------
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         spans = sendable_spans(spans)  # one run that cannot be encoded never fails its batch
-        if not spans:
-            return SpanExportResult.SUCCESS
-        with self._lock:
-            if self._usable() and self._send(spans):
-                self._deliver_waiting()
-                return SpanExportResult.SUCCESS
-            self._keep(spans)
-            return SpanExportResult.FAILURE
+        result = SpanExportResult.SUCCESS
+        for request in requests_within(spans, MAX_REQUEST_BYTES):
+            with self._lock:
+                if self._usable() and self._send(request):
+                    self._deliver_waiting()
+                else:
+                    self._keep(request)
+                    result = SpanExportResult.FAILURE
+        return result
 
     def shutdown(self) -> None:
         with self._lock:
@@ -227,6 +234,56 @@ class DeliveringExporter(SpanExporter):
         logger.warning(
             "mltrace: cannot deliver runs to %s%s; %s", self._target, detail, consequence
         )
+
+
+def requests_within(
+    spans: Sequence[ReadableSpan], max_bytes: int
+) -> Iterator[Sequence[ReadableSpan]]:
+    """``spans`` in consecutive groups whose estimated encoded size stays within
+    ``max_bytes`` (a span larger than that travels alone)."""
+    start, size = 0, 0
+    for position, span in enumerate(spans):
+        span_bytes = _estimated_bytes(span)
+        if position > start and size + span_bytes > max_bytes:
+            yield spans[start:position]
+            start, size = position, 0
+        size += span_bytes
+    if start < len(spans):
+        yield spans[start:]
+
+
+_SPAN_OVERHEAD = 128
+"""Ids, times, kind, status and framing of one span, in bytes."""
+
+_VALUE_OVERHEAD = 8
+"""Framing of one attribute or array item (key/value wrappers, tags, lengths)."""
+
+
+def _estimated_bytes(span: ReadableSpan) -> int:
+    """About what the span takes as OTLP protobuf: names and values, plus framing."""
+    size = _SPAN_OVERHEAD + len(span.name) + _attributes_bytes(span.attributes)
+    for event in span.events:
+        size += _SPAN_OVERHEAD + len(event.name) + _attributes_bytes(event.attributes)
+    for link in span.links:
+        size += _SPAN_OVERHEAD + _attributes_bytes(link.attributes)
+    return size
+
+
+def _attributes_bytes(attributes: object) -> int:
+    if not attributes:
+        return 0
+    size = 0
+    for key, value in attributes.items():  # type: ignore[attr-defined]
+        size += len(key) + _VALUE_OVERHEAD
+        if isinstance(value, str):
+            size += len(value)
+        elif isinstance(value, (tuple, list)):
+            size += sum(
+                (len(item) if isinstance(item, str) else 8) + _VALUE_OVERHEAD for item in value
+            )
+        else:
+            size += 8
+    return size
 
 
 def _claim_warning(folder: Path, owner: int) -> bool:
