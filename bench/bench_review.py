@@ -34,6 +34,7 @@ import mltrace_otel as mltrace
 from mltrace_otel import state
 from mltrace_otel.lineage import dependencies
 from mltrace_otel.store import sql
+from mltrace_otel.store.bulk import gc_paused
 
 REVIEW_TARGET_S = 1.0
 """review_flagged_outputs() with 1,000 flagged outputs at 10^6 runs."""
@@ -54,9 +55,10 @@ def timed(call: Callable[[], Any], samples: int) -> tuple[float, float, Any]:
 
 
 def read_runs(ids: Sequence[str]) -> Callable[[], Any]:
-    """The floor: the rows of ``ids`` in one query, as dicts."""
+    """The floor: the rows of ``ids`` in one query, as dicts (with the cyclic collector
+    paused, as review and impact run)."""
     store = state.store()
-    return lambda: store.query(sql.load("runs"), {"ids": list(ids)}).dicts()
+    return gc_paused(lambda: store.query(sql.load("runs"), {"ids": list(ids)}).dicts())
 
 
 def main() -> None:
