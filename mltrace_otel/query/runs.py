@@ -151,18 +151,24 @@ def _bound(value: datetime | None, default: datetime) -> datetime:
 # -- lineage -------------------------------------------------------------------------------
 
 
+def _upstream_graph(output_id: str) -> tuple[str, dict[str, list[str]], dict[str, Run]]:
+    """The latest run that produced ``output_id``, the dependency edges of every run upstream
+    of it, and those runs."""
+    lineage = _dependencies.Lineage(_store())
+    root = lineage.latest_producer(output_id)
+    if root is None:
+        raise NotFoundError(f"no run produced output {output_id!r}")
+    edges = lineage.upstream_closure([root])
+    return root, edges, fetch_runs(edges, edges)
+
+
 def backtrace(output_id: str) -> list[tuple[int, Run]]:
     """The runs that produced ``output_id``: ``(level, run)`` pairs, depth-first.
 
     Level 0 is the latest run that wrote ``output_id``; each run appears once, at the level
     where the depth-first walk (newest dependency first) meets it first.
     """
-    lineage = _dependencies.Lineage(_store())
-    root = lineage.latest_producer(output_id)
-    if root is None:
-        raise NotFoundError(f"no run produced output {output_id!r}")
-    edges = lineage.upstream_closure([root])
-    runs = fetch_runs(edges, edges)
+    root, edges, runs = _upstream_graph(output_id)
     return depth_first(
         [root], edges, runs, key=lambda child: (runs[child].start_timestamp, child), descending=True
     )
@@ -174,12 +180,7 @@ trace = backtrace
 def web_trace(output_id: str) -> list[dict[str, Any]]:
     """mltrace's UI tree of ``output_id``'s trace: one node for the latest run that produced
     it, whose ``childNodes`` are its outputs and then, recursively, its dependencies."""
-    lineage = _dependencies.Lineage(_store())
-    root = lineage.latest_producer(output_id)
-    if root is None:
-        raise NotFoundError(f"no run produced output {output_id!r}")
-    edges = lineage.upstream_closure([root])
-    runs = fetch_runs(edges, edges)
+    root, edges, runs = _upstream_graph(output_id)
     return [_web_node(runs, edges, root, set())]
 
 

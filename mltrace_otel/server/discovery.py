@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+from mltrace_otel.store.lock import process_alive
+
 FILE_NAME = "server.json"
 LOCAL_USER = "mltrace-local"
 PROBE_SECONDS = 1.0
@@ -77,7 +79,7 @@ def running_server(home: Path) -> ServerInfo | None:
     info = read(home)
     if info is None:
         return None
-    if not _alive(info.pid):
+    if not process_alive(info.pid):
         with contextlib.suppress(OSError):
             (home / FILE_NAME).unlink()  # left by a killed server
         return None
@@ -97,13 +99,3 @@ def ping(url: str, timeout: float = PROBE_SECONDS) -> bool:
         return False
     finally:
         connection.close()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

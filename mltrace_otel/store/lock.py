@@ -101,7 +101,7 @@ class StoreLock:
         for name in names:
             if not name.isdigit() or int(name) == os.getpid():
                 continue
-            if _alive(int(name)):
+            if process_alive(int(name)):
                 waiting.append(int(name))
             else:  # a waiter that died while waiting
                 with contextlib.suppress(OSError):
@@ -138,7 +138,8 @@ def _try_lock(handle: IO[str]) -> bool:
     return True
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (perhaps another user's)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
