@@ -3,8 +3,9 @@
     python grafana/build_dashboards.py           # write the dashboards
     python grafana/build_dashboards.py --check   # exit 1 if a committed dashboard is stale
 
-Every panel's SQL is a file of queries/ (``{{CONST}}`` filled with the semantic-convention
-names, as the Python API does); the dashboards only reference it. The SDK has no ClickHouse
+Every panel's SQL is a file of queries/ (``{{> grafana/_fragment}}`` lines included and
+``{{CONST}}`` filled with the semantic-convention names by ``mltrace_otel.store.sql.render``,
+as for the Python API); the dashboards only reference it. The SDK has no ClickHouse
 query type, so ``ClickHouseQuery`` writes the grafana-clickhouse-datasource query model
 (``editorType: sql``, ``rawSql``, ``format``: 0 time series, 1 table, 3 trace).
 """

@@ -14,7 +14,9 @@ from _grafana_store import DASHBOARDS, ROOT, dashboards, panel_queries
 
 from mltrace_otel.store import sql
 
-QUERY_FILES = sorted((ROOT / "queries").rglob("*.sql"))
+QUERY_FILES = sorted(path for path in (ROOT / "queries").rglob("*.sql")
+                     if not path.name.startswith("_"))
+"""The query files; ``_name.sql`` files are fragments that queries include."""
 
 SAFE_VARIABLE = re.compile(r"decodeURLComponent\('\$\{[\w.]+:percentencode\}'\)")
 """The one form a variable may take in SQL: percent-encoded by Grafana (only A-Z a-z 0-9 - _
@@ -69,6 +71,7 @@ def test_variables_and_macros_only_in_safe_forms() -> None:
     for query in panel_queries():
         text = MACROS.sub("", SAFE_VARIABLE.sub("", query.raw_sql))
         assert "$" not in text, f"{query.dashboard} / {query.where}"
+        assert "{{" not in query.raw_sql, f"{query.dashboard} / {query.where}: a placeholder"
 
 
 def test_panels_use_the_provisioned_datasource() -> None:
