@@ -144,7 +144,19 @@ def consumers_by_id(store: Store, ids: Sequence[str]) -> dict[str, Consumer]:
     if not ids:
         return {}
     rows = store.query(sql.load("run_inputs"), {"ids": list(ids)}).rows
-    return {row[0]: consumer(*row) for row in rows}
+    continued = [row[0] for row in rows if row[-1]]
+    parts: dict[str, tuple[list[str], list[str]]] = {}
+    if continued:
+        found = store.query(sql.load("continuation_inputs"), {"ids": continued}).rows
+        parts = {span_id: (list(inputs), list(versions)) for span_id, inputs, versions in found}
+    facts: dict[str, Consumer] = {}
+    for span_id, start_ns, inputs, versions, upstream, links, _ in rows:
+        more_inputs, more_versions = parts.get(span_id, ([], []))
+        padded = list(versions) + [""] * (len(inputs) - len(versions))
+        facts[span_id] = consumer(
+            span_id, start_ns, [*inputs, *more_inputs], [*padded, *more_versions], upstream, links
+        )
+    return facts
 
 
 class Lineage:
