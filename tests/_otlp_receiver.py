@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from _ports import free_port
 from aiohttp import web
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
@@ -71,13 +72,6 @@ def make_app(out: Path) -> web.Application:
 def main() -> None:
     port, out = int(sys.argv[1]), Path(sys.argv[2])
     web.run_app(make_app(out), host="127.0.0.1", port=port, print=None, handle_signals=True)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextlib.contextmanager
