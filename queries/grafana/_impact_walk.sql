@@ -64,18 +64,7 @@ WITH RECURSIVE
                         ) AS reader ON reader.Kind = offer.Kind AND reader.Key = offer.Key
                         WHERE reader.SpanId != offer.Producer
                     ) AS pair
-                    INNER JOIN (
-                        SELECT 'input' AS Kind, Pointer AS Key, Version, SpanId, StartTime,
-                               EndTime, LoggedAt AS Logged
-                        FROM mltrace_io WHERE Direction = 'output'
-                        UNION ALL
-                        SELECT 'upstream', Component, '', SpanId, StartTime, EndTime,
-                               toDateTime64(0, 9, 'UTC')
-                        FROM mltrace_runs
-                        UNION ALL
-                        SELECT 'link', SpanId, '', SpanId, StartTime, EndTime, LoggedAt
-                        FROM mltrace_runs
-                    ) AS candidate ON candidate.Kind = pair.Kind AND candidate.Key = pair.Key
+                    INNER JOIN mltrace_producer_candidates AS candidate ON candidate.Kind = pair.Kind AND candidate.Key = pair.Key
                     WHERE candidate.SpanId != pair.Consumer
                       AND (pair.Kind = 'link' OR candidate.StartTime <= pair.ConsumerStart)
                       AND (pair.Kind != 'input' OR pair.Version = ''

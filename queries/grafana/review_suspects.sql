@@ -57,18 +57,7 @@ WITH RECURSIVE
                     arrayMap(l -> ('link', l, ''), run.LinkSpanIds)
                 ) AS item
             ) AS wanted
-            INNER JOIN (
-                SELECT 'input' AS Kind, Pointer AS Key, Version, SpanId, StartTime, EndTime,
-                       LoggedAt AS Logged
-                FROM mltrace_io WHERE Direction = 'output'
-                UNION ALL
-                SELECT 'upstream', Component, '', SpanId, StartTime, EndTime,
-                       toDateTime64(0, 9, 'UTC')
-                FROM mltrace_runs
-                UNION ALL
-                SELECT 'link', SpanId, '', SpanId, StartTime, EndTime, LoggedAt
-                FROM mltrace_runs
-            ) AS candidate ON candidate.Kind = wanted.Kind AND candidate.Key = wanted.Key
+            INNER JOIN mltrace_producer_candidates AS candidate ON candidate.Kind = wanted.Kind AND candidate.Key = wanted.Key
             WHERE candidate.SpanId != wanted.Consumer
               AND (wanted.Kind = 'link' OR candidate.StartTime <= wanted.StartTime)
               AND (wanted.Kind != 'input' OR wanted.Version = ''
