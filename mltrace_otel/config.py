@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from pathlib import Path
 from typing import Final
@@ -53,7 +54,14 @@ class Settings:
 
     @property
     def save_dir(self) -> Path:
-        return Path(os.environ.get(ENV_SAVE_DIR) or self.home / "objects")
+        """``$SAVE_DIR``, else ``home/objects``; read from the environment on every access,
+        the ``Path`` built once per distinct value."""
+        return _save_dir(os.environ.get(ENV_SAVE_DIR) or "", self.home)
+
+
+@functools.lru_cache(maxsize=16)
+def _save_dir(from_environment: str, home: Path) -> Path:
+    return Path(from_environment) if from_environment else home / "objects"
 
 
 class ConfigurationError(ValueError):

@@ -15,7 +15,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Link, Span, Status, StatusCode
 
 from mltrace_otel import semconv, state
-from mltrace_otel.sdk.git import get_git_hash, get_git_tags
+from mltrace_otel.sdk.git import head_facts
 from mltrace_otel.sdk.links import registry
 from mltrace_otel.sdk.pointers import IOPointer, PointerType, type_name
 
@@ -398,32 +398,11 @@ def _error_message(error: BaseException) -> str:
 
 
 def _attributes(run: ComponentRun, pointers: _Chunk) -> dict[str, Any]:
-    git_hash = get_git_hash() if run.git_hash is None else run.git_hash
-    git_tags = get_git_tags() if run.git_tags is None else run.git_tags
     attributes: dict[str, Any] = {
         semconv.COMPONENT_NAME: run.component_name,
         **_pointer_attributes(*pointers),
-        semconv.RUN_STALENESS_THRESHOLD: int(run.staleness_threshold),
-        semconv.VCS_REF_HEAD_REVISION: git_hash or "",
+        **_run_constants(run),
     }
-    meta = run.meta
-    if meta.owner:
-        attributes[semconv.COMPONENT_OWNER] = meta.owner
-    if meta.description:
-        attributes[semconv.COMPONENT_DESCRIPTION] = meta.description
-    if meta.tags:
-        attributes[semconv.COMPONENT_TAGS] = list(meta.tags)
-    if git_tags:
-        attributes[semconv.RUN_GIT_TAGS] = list(git_tags)
-    if run.code_snapshot:
-        snapshot = run.code_snapshot
-        if isinstance(snapshot, str):
-            snapshot = snapshot.encode("utf-8", "replace")
-        attributes[semconv.RUN_CODE_SNAPSHOT] = bytes(snapshot).decode("utf-8", "replace")
-        attributes[semconv.RUN_CODE_SNAPSHOT_HASH] = _snapshot_hash(bytes(snapshot))
-    if run.code_function:
-        attributes[semconv.CODE_FUNCTION_NAME] = run.code_function
-        attributes[semconv.CODE_FILE_PATH] = run.code_file
     if run.notes:
         attributes[semconv.RUN_NOTES] = run.notes
     if run.upstream:
@@ -431,14 +410,59 @@ def _attributes(run: ComponentRun, pointers: _Chunk) -> dict[str, Any]:
     return attributes
 
 
-_snapshot_hashes: dict[bytes, str] = {}
+_MAX_CONSTANTS = 256
+_constants: dict[tuple[Any, ...], dict[str, Any]] = {}
+"""The attributes that stay the same from run to run of a component (threshold, git, meta,
+code), built once per distinct combination; at most ``_MAX_CONSTANTS`` are kept."""
 
 
-def _snapshot_hash(snapshot: bytes) -> str:
-    digest = _snapshot_hashes.get(snapshot)
-    if digest is None:
-        digest = _snapshot_hashes[snapshot] = hashlib.sha256(snapshot).hexdigest()
-    return digest
+def _run_constants(run: ComponentRun) -> dict[str, Any]:
+    if run.git_hash is None or run.git_tags is None:
+        head_hash, head_tags = head_facts()
+        git_hash = head_hash if run.git_hash is None else run.git_hash
+        git_tags: tuple[str, ...] = head_tags if run.git_tags is None else tuple(run.git_tags)
+    else:
+        git_hash, git_tags = run.git_hash, tuple(run.git_tags)
+    meta = run.meta
+    snapshot = run.code_snapshot
+    key = (
+        int(run.staleness_threshold), git_hash, git_tags, meta.owner, meta.description,
+        meta.tags, snapshot, run.code_function, run.code_file,
+    )
+    try:
+        constants = _constants.get(key)
+    except TypeError:  # an unhashable snapshot (bytearray) or tags: build it uncached
+        return _build_constants(key)
+    if constants is None:
+        if len(_constants) >= _MAX_CONSTANTS:
+            _constants.clear()
+        constants = _constants[key] = _build_constants(key)
+    return constants
+
+
+def _build_constants(key: tuple[Any, ...]) -> dict[str, Any]:
+    staleness, git_hash, git_tags, owner, description, tags, snapshot, function, file = key
+    constants: dict[str, Any] = {
+        semconv.RUN_STALENESS_THRESHOLD: staleness,
+        semconv.VCS_REF_HEAD_REVISION: git_hash or "",
+    }
+    if owner:
+        constants[semconv.COMPONENT_OWNER] = owner
+    if description:
+        constants[semconv.COMPONENT_DESCRIPTION] = description
+    if tags:
+        constants[semconv.COMPONENT_TAGS] = list(tags)
+    if git_tags:
+        constants[semconv.RUN_GIT_TAGS] = list(git_tags)
+    if snapshot:
+        if isinstance(snapshot, str):
+            snapshot = snapshot.encode("utf-8", "replace")
+        constants[semconv.RUN_CODE_SNAPSHOT] = bytes(snapshot).decode("utf-8", "replace")
+        constants[semconv.RUN_CODE_SNAPSHOT_HASH] = hashlib.sha256(bytes(snapshot)).hexdigest()
+    if function:
+        constants[semconv.CODE_FUNCTION_NAME] = function
+        constants[semconv.CODE_FILE_PATH] = file
+    return constants
 
 
 def _links(run: ComponentRun, link_inputs: bool) -> list[Link]:
