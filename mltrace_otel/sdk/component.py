@@ -355,9 +355,7 @@ class _RunRecorder:
                 outputs += auto_outputs
             if self.spec.endpoint:
                 outputs = [_as_endpoint(pointer) for pointer in outputs]
-            saved_inputs, saved_outputs = run.inputs, run.outputs
-            run.inputs = [*inputs, *saved_inputs]
-            run.outputs = [*outputs, *saved_outputs]
+            run.prepend_pointers(inputs, outputs)
             if error is not None:
                 run.error = error
             emit(run, live_span)

@@ -11,8 +11,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from opentelemetry.trace import SpanContext
 
@@ -20,8 +19,7 @@ _MAX_POINTERS = 100_000
 _MAX_PRODUCERS_PER_KEY = 8
 
 
-@dataclass(frozen=True)
-class LoggedRun:
+class LoggedRun(NamedTuple):
     """What the registry keeps of a run logged by this process."""
 
     context: SpanContext

@@ -108,9 +108,12 @@ class ComponentRun:
             self.set_start_timestamp(start_timestamp)
         if end_timestamp is not None:
             self.set_end_timestamp(end_timestamp)
-        self.add_inputs(inputs)
-        self.add_outputs(outputs)
-        self.set_upstream(list(dependencies))
+        if inputs:
+            self.add_inputs(inputs)
+        if outputs:
+            self.add_outputs(outputs)
+        if dependencies:
+            self.set_upstream(list(dependencies))
 
     # -- timestamps ------------------------------------------------------------------------
     def set_start_timestamp(self, ts: datetime | None = None) -> None:
@@ -180,6 +183,12 @@ class ComponentRun:
         for out in [outputs] if isinstance(outputs, (str, IOPointer)) else outputs:
             _add(self._outputs, out, None, self.component_name)
 
+    def prepend_pointers(self, inputs: list[IOPointer], outputs: list[IOPointer]) -> None:
+        """Put ``inputs``/``outputs`` before the pointers added so far (duplicates collapse
+        to the first); how the decorator adds the locals it logs at return."""
+        self._inputs = _prepended(inputs, self._inputs)
+        self._outputs = _prepended(outputs, self._outputs)
+
     def set_upstream(self, dependencies: str | Iterable[str]) -> None:
         """Depend on the latest run of each named component that started no later."""
         names = [dependencies] if isinstance(dependencies, str) else list(dependencies)
@@ -242,6 +251,17 @@ def _add(
         raise TypeError(f"a pointer is a str or an IOPointer, got {type(value).__name__}")
 
 
+def _prepended(first: list[IOPointer], pointers: _Pointers) -> _Pointers:
+    if not first:
+        return pointers
+    merged: _Pointers = {}
+    for pointer in first:
+        merged.setdefault((pointer.name, pointer.version), pointer)
+    for key, pointer in pointers.items():
+        merged.setdefault(key, pointer)
+    return merged
+
+
 def _materialize(pointers: _Pointers) -> list[IOPointer]:
     return [
         IOPointer(name) if pointer is None else pointer for (name, _), pointer in pointers.items()
@@ -282,6 +302,8 @@ def log_component_run(
     emit(component_run, None, set_dependencies_from_inputs)
 
 
+_OK = Status(StatusCode.OK)
+
 SPAN_POINTER_BYTES = 1 << 20
 """Pointer bytes (names, versions, types) one span carries; the rest go to continuation
 spans, so no span comes near the 4 MiB a Collector's gRPC receiver accepts by default."""
@@ -297,7 +319,7 @@ def emit(run: ComponentRun, span: Span | None, link_inputs: bool = True) -> None
     attributes = _attributes(run, head)
     if rest:
         attributes[semconv.RUN_CONTINUATION_SPANS] = len(rest)
-    links = _links(run, link_inputs)
+    links = _links(run, inputs, link_inputs)
     if span is None:
         span = state.tracing().tracer.start_span(
             run.component_name, start_time=run.start_ns, attributes=attributes, links=links
@@ -314,7 +336,7 @@ def emit(run: ComponentRun, span: Span | None, link_inputs: bool = True) -> None
     elif run.failure_message:
         span.set_status(Status(StatusCode.ERROR, run.failure_message))
     else:
-        span.set_status(Status(StatusCode.OK))
+        span.set_status(_OK)
     span.end(end_time=run.end_ns)
     context = span.get_span_context()
     _emit_continuations(run, span, rest)
@@ -465,16 +487,17 @@ def _build_constants(key: tuple[Any, ...]) -> dict[str, Any]:
     return constants
 
 
-def _links(run: ComponentRun, link_inputs: bool) -> list[Link]:
+def _links(run: ComponentRun, inputs: _Columns, link_inputs: bool) -> list[Link]:
     assert run.start_ns is not None
     links: list[Link] = []
     seen: set[int] = set()
     if link_inputs:
-        for pointer in run.inputs:
-            context = registry.producer(pointer.name, pointer.version, run.start_ns)
+        names, versions, _ = inputs
+        for index, name in enumerate(names):
+            context = registry.producer(name, versions[index], run.start_ns)
             if context is not None and context.span_id not in seen:
                 seen.add(context.span_id)
-                links.append(Link(context, {semconv.LINK_POINTER: pointer.name}))
+                links.append(Link(context, {semconv.LINK_POINTER: name}))
     for component in run.upstream:
         context = registry.latest_run(component, run.start_ns)
         if context is not None and context.span_id not in seen:
