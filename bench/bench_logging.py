@@ -10,13 +10,20 @@ ratios, and prefer CPU to wall time.
 
     python bench/bench_logging.py                 # small smoke run
     python bench/bench_logging.py --runs 200000 --repeat 3
+    python bench/bench_logging.py --rss-runs 1000000   # resident memory of a logging process
+
+With ``--rss-runs N`` the table is resident memory instead: a fresh process logs N decorated
+runs and reports its RSS after the first flush and after N runs, beside a fresh floor process
+logging N bare spans the same way.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -61,11 +68,90 @@ def per_run(
     )
 
 
+def rss_mib() -> float:
+    """Current resident set size of this process (Linux ``/proc``; else peak RSS)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rss_table(runs: int) -> None:
+    """RSS of a fresh process per variant, each measured in its own child process."""
+    rows = []
+    for variant in ("floor", "decorator"):
+        child = subprocess.run(
+            [sys.executable, __file__, "--rss-child", variant, "--runs", str(runs)],
+            capture_output=True, text=True, check=True, env=os.environ.copy(),
+        )
+        first, last = (float(value) for value in child.stdout.split())
+        rows.append((variant, first, last))
+    floor_last = rows[0][2]
+    print(f"Resident memory of a logging process ({runs:,} runs, export included)\n")
+    print(markdown_table(
+        ["process", "RSS MiB after first flush", f"RSS MiB after {runs:,} runs",
+         "x floor (after)", "target <= 150 MiB"],
+        [(name, f"{first:.0f}", f"{last:.0f}", f"{last / floor_last:.2f}x",
+          "-" if name == "floor" else ("met" if last <= 150 else "missed"))
+         for name, first, last in rows],
+    ))
+
+
+def rss_child(variant: str, runs: int) -> None:
+    """Log ``runs`` runs (or bare spans) and print RSS after the first flush and at the end."""
+    if variant == "floor":
+        provider = TracerProvider()
+        processor = BatchSpanProcessor(DiscardingExporter())
+        provider.add_span_processor(processor)
+        tracer = provider.get_tracer(semconv.SCOPE_NAME)
+        linked = tracer.start_span("producer")
+        linked.end()
+        link = Link(linked.get_span_context(), {semconv.LINK_POINTER: "features.parquet"})
+
+        def body() -> None:
+            with tracer.start_as_current_span(
+                "bench", attributes={semconv.COMPONENT_NAME: "bench"}, links=[link]
+            ):
+                pass
+
+        flush: Callable[[], object] = processor.force_flush
+    else:
+        mltrace.configure(home=Path(tempfile.mkdtemp(prefix="mltrace-bench-rss-")))
+        component = mltrace.Component("bench", owner="bench", tags=["bench"])
+
+        @component.run(input_vars=["features", "model"], output_vars=["predictions"])
+        def body() -> None:
+            features = "features.parquet"  # noqa: F841 (logged by name)
+            model = "model.pkl"  # noqa: F841
+            predictions = "predictions.csv"  # noqa: F841
+
+        flush = state.flush
+    body()
+    flush()
+    first = rss_mib()
+    for _ in range(runs):
+        body()
+    flush()
+    print(f"{first:.1f} {rss_mib():.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--rss-runs", type=int, default=0,
+                        help="measure resident memory after this many runs instead")
+    parser.add_argument("--rss-child", choices=["floor", "decorator"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.rss_child:
+        rss_child(args.rss_child, args.runs)
+        return
+    if args.rss_runs:
+        rss_table(args.rss_runs)
+        return
     mltrace.configure(home=Path(tempfile.mkdtemp(prefix="mltrace-bench-logging-")))
 
     component = mltrace.Component("bench", owner="bench", tags=["bench"])
