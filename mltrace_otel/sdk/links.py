@@ -6,7 +6,7 @@ It applies the same rule as the queries (SPEC 3.3): the latest producer that sta
 later than the consumer, ties broken by later end, then later logged.
 
 Its state is bounded whatever a process logs: at most ``_MAX_POINTERS`` (100,000) pointer
-names, the least recently first written dropped first, each with its newest
+names (the name first seen longest ago is dropped first), each with its newest
 ``_MAX_PRODUCERS_PER_KEY`` (8) producing runs, and the newest 8 runs per component (one
 entry is a span context, two timestamps and a sequence number: tens of MiB at the cap). A
 consumer whose producer was dropped still gets its lineage from the store's queries; only
