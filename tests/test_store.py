@@ -194,3 +194,18 @@ def test_a_batch_ingested_twice_is_one_run(home: Path, tmp_path: Path) -> None:
     levels = mltrace.trace("out.csv")
     assert [(level, run.component_name) for level, run in levels] == [(0, "second"), (1, "first")]
     assert len(levels[0][1].dependencies) == 1
+
+
+def test_spool_inserts_leave_skip_indexes_to_merges(home: Path, tmp_path: Path) -> None:
+    """The ingest settings apply: a part written from the spool has no skip index data yet,
+    and a merge builds it (so TraceId lookups keep their bloom filters)."""
+    release_store()
+    script = write_script(tmp_path, "stage.py", STAGE)
+    run_script(script, home, "indexed", "", "a.csv")
+    run_script(script, home, "indexed", "a.csv", "b.csv")
+    parts = ("SELECT sum(secondary_indices_compressed_bytes) AS bytes FROM system.parts "
+             "WHERE database = currentDatabase() AND table = 'otel_traces' AND active")
+    assert len(mltrace.query("SELECT * FROM otel_traces")) == 2
+    assert mltrace.query(parts) == [(0,)]
+    mltrace.query("OPTIMIZE TABLE otel_traces FINAL")
+    assert mltrace.query(parts)[0][0] > 0
