@@ -4,7 +4,9 @@ files into a table with otel_traces' layout and no materialized views.
 
 Runs are logged through the SDK into spool files (untimed; a two-stage chain, so half the
 runs carry a span link); the stored runs are SDK-logged chains (bench/_sdk_store.py). The
-machine may be shared: compare the ratio to the floor.
+store is closed while the runs are logged (idle release): reopening it is timed on its own
+("store open s"), the ingest after it. The machine may be shared: compare the ratio to the
+floor.
 
     python bench/bench_ingest.py                               # small smoke run
     python bench/bench_ingest.py --runs 100000 --stored 0 1000000
@@ -83,15 +85,18 @@ def measure(runs: int, stored: int) -> tuple[str, ...]:
         shutil.copy(path, copies / f"{index:06d}.arrow")
     size = sum(path.stat().st_size for path in files)
     start = time.perf_counter()
+    store.init_db()  # reopen after the idle release while logging, without ingesting
+    opened = time.perf_counter()
     store.ingest()
-    elapsed = time.perf_counter() - start
+    elapsed = time.perf_counter() - opened
     after = store.query("SELECT count() FROM mltrace_runs").rows[0][0]
     assert after - before == runs, f"ingested {after - before} of {runs} runs"
     floor = raw_insert_s(store, copies)
     rate = runs / elapsed
     return (
         f"{stored:,}", built, f"{runs:,}", str(len(files)), f"{size / 1e6:.1f}",
-        f"{elapsed:.2f}", f"{rate:,.0f}", f"{runs / floor:,.0f}", f"{elapsed / floor:.1f}x",
+        f"{opened - start:.2f}", f"{elapsed:.2f}", f"{rate:,.0f}", f"{runs / floor:,.0f}",
+        f"{elapsed / floor:.1f}x",
         "met" if rate >= TARGET_RUNS_PER_S else "missed",
     )
 
@@ -106,7 +111,7 @@ def main() -> None:
           "(the same files into a view-less otel_traces copy)\n")
     print(markdown_table(
         ["runs already stored", "store built s", "runs ingested", "spool files", "MB",
-         "ingest s", "runs/s", "floor runs/s", "x floor",
+         "store open s", "ingest s", "runs/s", "floor runs/s", "x floor",
          f"target >= {TARGET_RUNS_PER_S:,} runs/s"],
         rows,
     ))
