@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
+from operator import itemgetter
 from typing import Any
 
 from mltrace_otel import semconv
@@ -131,30 +132,51 @@ class ComponentInfo:
         return asdict(self)
 
 
-def run_from_row(row: dict[str, Any]) -> Run:
-    """Build a Run from a row of ``queries/runs.sql``."""
-    attributes: dict[str, str] = row["Attributes"]
-    status = {"Ok": "OK", "Error": "ERROR"}.get(row["StatusCode"], "UNSET")
-    return Run(
-        id=row["SpanId"],
-        component_name=row["Component"],
-        start_timestamp=row["StartTime"],
-        end_timestamp=row["EndTime"],
-        trace_id=row["TraceId"],
-        status=status,
-        status_message=row["StatusMessage"],
-        service_name=row["ServiceName"],
-        input_pointers=_pointers(row["Inputs"], row["InputTypes"], row["InputVersions"]),
-        output_pointers=_pointers(row["Outputs"], row["OutputTypes"], row["OutputVersions"]),
-        git_hash=attributes.get(semconv.VCS_REF_HEAD_REVISION, ""),
-        git_tags=_string_array(attributes.get(semconv.RUN_GIT_TAGS, "")),
-        code_snapshot=attributes.get(semconv.RUN_CODE_SNAPSHOT, ""),
-        _notes=attributes.get(semconv.RUN_NOTES, ""),
-        staleness_threshold=int(attributes.get(semconv.RUN_STALENESS_THRESHOLD) or 0),
-        test_results=_event_results(row, semconv.EVENT_TEST),
-        trigger_results=_event_results(row, semconv.EVENT_TRIGGER),
-        attributes=attributes,
-    )
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_STATUS = {"Ok": "OK", "Error": "ERROR"}
+_RUN_COLUMNS = (
+    "SpanId", "Component", "StartNs", "EndNs", "TraceId", "StatusCode", "StatusMessage",
+    "ServiceName", "Inputs", "InputTypes", "InputVersions", "Outputs", "OutputTypes",
+    "OutputVersions", "Attributes", "EventNames", "EventAttributes",
+)
+
+
+def timestamp(ns: int) -> datetime:
+    """A UTC datetime from Unix nanoseconds (truncated to microseconds, as ClickHouse's
+    DateTime64(9) text is)."""
+    return _EPOCH + timedelta(microseconds=ns // 1000)
+
+
+def runs_from_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[Run]:
+    """Runs from the rows of ``queries/runs.sql`` (``columns`` names their values)."""
+    pick = itemgetter(*(columns.index(name) for name in _RUN_COLUMNS))
+    runs = []
+    for row in rows:
+        (span_id, component, start_ns, end_ns, trace_id, status, message, service, inputs,
+         input_types, input_versions, outputs, output_types, output_versions, attributes,
+         event_names, event_attributes) = pick(row)
+        get = attributes.get
+        runs.append(Run(
+            id=span_id,
+            component_name=component,
+            start_timestamp=timestamp(start_ns),
+            end_timestamp=timestamp(end_ns),
+            trace_id=trace_id,
+            status=_STATUS.get(status, "UNSET"),
+            status_message=message,
+            service_name=service,
+            input_pointers=_pointers(inputs, input_types, input_versions),
+            output_pointers=_pointers(outputs, output_types, output_versions),
+            git_hash=get(semconv.VCS_REF_HEAD_REVISION, ""),
+            git_tags=_string_array(get(semconv.RUN_GIT_TAGS, "")),
+            code_snapshot=get(semconv.RUN_CODE_SNAPSHOT, ""),
+            _notes=get(semconv.RUN_NOTES, ""),
+            staleness_threshold=int(get(semconv.RUN_STALENESS_THRESHOLD) or 0),
+            test_results=_event_results(event_names, event_attributes, semconv.EVENT_TEST),
+            trigger_results=_event_results(event_names, event_attributes, semconv.EVENT_TRIGGER),
+            attributes=attributes,
+        ))
+    return runs
 
 
 def _pointers(names: list[str], types: list[str], versions: list[str]) -> list[Pointer]:
@@ -171,9 +193,13 @@ def _string_array(text: str) -> list[str]:
     return [str(item) for item in value] if isinstance(value, list) else [str(value)]
 
 
-def _event_results(row: dict[str, Any], event_name: str) -> list[dict[str, Any]]:
+def _event_results(
+    names: list[str], attributes_of: list[dict[str, str]], event_name: str
+) -> list[dict[str, Any]]:
+    if not names:
+        return []
     results = []
-    for name, attributes in zip(row["EventNames"], row["EventAttributes"]):
+    for name, attributes in zip(names, attributes_of):
         if name != event_name:
             continue
         results.append(

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
+from operator import itemgetter
 from typing import Any
 
 from mltrace_otel import state
 from mltrace_otel.lineage import dependencies as _dependencies
 from mltrace_otel.lineage.walk import depth_first
-from mltrace_otel.query.models import ComponentInfo, Run, run_from_row
+from mltrace_otel.query.models import ComponentInfo, Run, runs_from_rows
 from mltrace_otel.query.notes import attach_notes
 from mltrace_otel.query.staleness import attach_staleness
 from mltrace_otel.sdk.links import registry
@@ -59,23 +60,21 @@ def resolve_run_id(run_id: str) -> str:
     return prefix if prefix in found else found[0]
 
 
+_CONSUMER_COLUMNS = ("SpanId", "StartNs", "Inputs", "InputVersions", "Upstream", "LinkSpanIds")
+
+
 def fetch_runs(ids: Iterable[str], edges: Mapping[str, list[str]] | None = None) -> dict[str, Run]:
     """Runs by id, with their dependencies (derived unless ``edges`` already has them)."""
     wanted = list(dict.fromkeys(ids))
     if not wanted:
         return {}
     store = _store()
-    rows = store.query(_sql.load("runs"), {"ids": wanted}).dicts()
+    result = store.query(_sql.load("runs"), {"ids": wanted})
     if edges is None:
-        consumers = [
-            _dependencies.consumer(
-                row["SpanId"], row["StartNs"], row["Inputs"], row["InputVersions"],
-                row["Upstream"], row["LinkSpanIds"],
-            )
-            for row in rows
-        ]
+        pick = itemgetter(*(result.columns.index(name) for name in _CONSUMER_COLUMNS))
+        consumers = [_dependencies.consumer(*pick(row)) for row in result.rows]
         edges, _ = _dependencies.resolve(store, consumers)
-    runs = {row["SpanId"]: run_from_row(row) for row in rows}
+    runs = {run.id: run for run in runs_from_rows(result.columns, result.rows)}
     for run_id, run in runs.items():
         run.dependencies = list(edges.get(run_id, []))
     batch = list(runs.values())

@@ -280,13 +280,13 @@ def _parse(payload: bytes) -> Result:
         return Result([], [])
     document = json.loads(payload)
     meta = document.get("meta", [])
-    columns = [column["name"] for column in meta]
-    converters = [_converter(column["type"]) for column in meta]
-    rows = [
-        [convert(value) if convert else value for convert, value in zip(converters, row)]
-        for row in document.get("data", [])
-    ]
-    return Result(columns, rows)
+    rows = document.get("data", [])
+    for index, column in enumerate(meta):  # in place, column by column: most need nothing
+        convert = _converter(column["type"])
+        if convert is not None:
+            for row in rows:
+                row[index] = convert(row[index])
+    return Result([column["name"] for column in meta], rows)
 
 
 def _converter(type_name: str) -> Any:
