@@ -1,24 +1,22 @@
-"""Bound query parameters in ClickHouse's text form (clickhouse-connect's formatter)."""
+"""Bound query parameters in ClickHouse's text form, as clickhouse-connect formats them (so
+both stores bind alike), without importing clickhouse-connect: the embedded store and the CLI
+start faster without it (0.3 to 0.5 s of imports)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
-from clickhouse_connect.driver.binding import format_bind_value, must_escape
-
-_ESCAPED = ("\\", *(character for character in must_escape if character != "\\"))
-"""clickhouse-connect's escaped characters, backslash first so added ones are not doubled."""
-
+_ESCAPED = ("\\", "'", "`", "\t", "\n")
+"""The characters clickhouse-connect escapes with a backslash (backslash first, so added
+ones are not doubled)."""
 
 _NEEDS_ESCAPE = re.compile("[" + re.escape("".join(_ESCAPED)) + "]")
 
 
 def _escape(text: str) -> str:
-    """clickhouse-connect's string escaping with ``str.replace`` (its own loop is per
-    character: a 10^4-id array or a 1 MB string takes a noticeable fraction of a second)."""
     if not _NEEDS_ESCAPE.search(text):
         return text
     for character in _ESCAPED:
@@ -26,17 +24,43 @@ def _escape(text: str) -> str:
     return text
 
 
+def _nested(value: Any) -> str:
+    """A value inside an array or tuple: a SQL literal."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, str):
+        return f"'{_escape(value)}'"
+    if isinstance(value, datetime):
+        return f"'{_utc(value).strftime('%Y-%m-%d %H:%M:%S')}'"
+    if isinstance(value, date):
+        return f"'{value.isoformat()}'"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_nested, value)) + "]"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(map(_nested, value)) + ")"
+    return str(value)
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
 def bind_value(value: Any) -> str:
-    """One parameter value as ClickHouse parses ``{name:Type}`` parameters."""
+    """One parameter value as ClickHouse parses ``{name:Type}`` parameters (datetimes in
+    UTC with microseconds, for ``DateTime64`` columns)."""
+    if value is None:
+        return "\\N"
     if isinstance(value, str):
         return _escape(value)
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return "[" + ", ".join(f"'{_escape(item)}'" for item in value) + "]"
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return str(format_bind_value(value))
+        return _utc(value).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return _nested(value)
+    return str(value)
 
 
 def bind_parameters(parameters: Mapping[str, Any] | None) -> dict[str, str] | None:
