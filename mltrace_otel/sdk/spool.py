@@ -8,28 +8,21 @@ disk) removes its temporary file and keeps the batch in memory; it is retried on
 export and on every flush while the process lives, and a warning names the runs still
 undelivered at exit.
 
-Whoever queries the store claims the published files by renaming them into a claim folder,
-inserts them, and deletes them (``mltrace_otel.store.local``). A file that is not a spool
-batch (empty, truncated, foreign) is moved to ``quarantine/`` instead.
+The exporter is ``spool_exporter``; this module is the folder protocol both sides share and
+imports nothing heavy (the store opens it on every query). Whoever queries the store claims
+the published files by renaming them into a claim folder, inserts them, and deletes them
+(``mltrace_otel.store.local``). A file that is not a spool batch (empty, truncated, foreign)
+is moved to ``quarantine/`` instead.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
-import logging
 import os
-import threading
 import time
 import uuid
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Final, NamedTuple
-
-from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
-
-logger = logging.getLogger("mltrace_otel")
 
 SUFFIX: Final = ".arrow"
 CLAIMED: Final = "claimed"
@@ -136,101 +129,3 @@ def release(folder: Path) -> None:
 def _remove_if_empty(folder: Path) -> None:
     with contextlib.suppress(OSError):
         folder.rmdir()
-
-
-class SpoolSpanExporter(SpanExporter):
-    """OpenTelemetry span exporter that publishes batches of spans to the spool.
-
-    Batches that could not be written (a full disk) stay in memory, bounded by
-    ``MAX_PENDING_BYTES``, and are written by the next export or flush; ``force_flush``
-    returns False while any are pending.
-    """
-
-    def __init__(self, spool_dir: Path) -> None:
-        self._spool_dir = spool_dir
-        self._pending: list[tuple[bytes, int]] = []
-        self._mutex = threading.Lock()
-        self._failing = False
-        self._last_error = ""
-        self._finished = False
-        atexit.register(self._at_exit)
-
-    @property
-    def pending_runs(self) -> int:
-        """Runs encoded but not yet written to the spool."""
-        with self._mutex:
-            return sum(count for _, count in self._pending)
-
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        if not spans:
-            return SpanExportResult.SUCCESS
-        try:
-            from mltrace_otel.rows import encode_arrow  # pyarrow: off the import path
-
-            payload = encode_arrow(spans)
-        except Exception as error:  # never raise into the pipeline
-            logger.warning("mltrace: could not encode %d run(s): %s", len(spans), error)
-            return SpanExportResult.FAILURE
-        with self._mutex:
-            self._pending.append((payload, len(spans)))
-            self._bound_pending()
-            written = self._write_pending()
-        return SpanExportResult.SUCCESS if written else SpanExportResult.FAILURE
-
-    def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        with self._mutex:
-            return self._write_pending()
-
-    def shutdown(self) -> None:
-        self._at_exit()
-
-    # -- internals -------------------------------------------------------------------------
-    def _write_pending(self) -> bool:
-        """Write pending batches oldest first; True when none is left. Holds ``_mutex``."""
-        while self._pending:
-            payload = self._pending[0][0]
-            try:
-                publish(self._spool_dir, payload)
-            except Exception as error:  # never raise into the pipeline
-                self._last_error = str(error)
-                if not self._failing:
-                    self._failing = True
-                    logger.warning(
-                        "mltrace: could not write %d run(s) to the spool %s (%s); keeping "
-                        "them in memory and retrying", self._pending_count(), self._spool_dir,
-                        error,
-                    )
-                return False
-            self._pending.pop(0)
-        if self._failing:
-            self._failing = False
-            logger.info("mltrace: spool %s writable again; pending runs written", self._spool_dir)
-        return True
-
-    def _pending_count(self) -> int:
-        return sum(count for _, count in self._pending)
-
-    def _bound_pending(self) -> None:
-        total = sum(len(payload) for payload, _ in self._pending)
-        dropped = 0
-        while total > MAX_PENDING_BYTES and len(self._pending) > 1:
-            payload, count = self._pending.pop(0)
-            total -= len(payload)
-            dropped += count
-        if dropped:
-            logger.warning(
-                "mltrace: %d run(s) dropped: more than %d MiB could not be written to %s",
-                dropped, MAX_PENDING_BYTES >> 20, self._spool_dir,
-            )
-
-    def _at_exit(self) -> None:
-        with self._mutex:
-            if self._finished:
-                return
-            self._finished = True
-            if not self._write_pending():
-                logger.warning(
-                    "mltrace: %d run(s) were never written to the spool %s (%s) and are lost "
-                    "at exit", self._pending_count(), self._spool_dir, self._last_error,
-                )
-        atexit.unregister(self._at_exit)

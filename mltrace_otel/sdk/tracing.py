@@ -34,7 +34,7 @@ from mltrace_otel.config import Settings
 from mltrace_otel.sdk.delivery import DeliveringExporter
 from mltrace_otel.sdk.outbox import Outbox
 from mltrace_otel.sdk.propagation import environment_context
-from mltrace_otel.sdk.spool import SpoolSpanExporter
+from mltrace_otel.sdk.spool_exporter import SpoolSpanExporter
 
 logger = logging.getLogger("mltrace_otel")
 

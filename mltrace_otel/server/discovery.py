@@ -9,7 +9,6 @@ Light on purpose: pipeline and CLI processes import it; it never imports aiohttp
 from __future__ import annotations
 
 import contextlib
-import http.client
 import json
 import os
 import secrets
@@ -22,6 +21,15 @@ from mltrace_otel.store.lock import process_alive
 FILE_NAME = "server.json"
 LOCAL_USER = "mltrace-local"
 PROBE_SECONDS = 1.0
+
+COMMAND_PATH = "/mltrace/command"
+"""Where the server runs ``mltrace`` store commands for the local user (``server.commands``)."""
+
+STORE_COMMANDS = frozenset({
+    "recent", "history", "inspect", "trace", "components", "tags", "sql", "flag", "unflag",
+    "review", "impact", "stale", "note", "init-db",
+})
+"""CLI commands that only use the store, so the server can run them for a local process."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,8 @@ def running_server(home: Path) -> ServerInfo | None:
 
 def ping(url: str, timeout: float = PROBE_SECONDS) -> bool:
     """Whether a ClickHouse HTTP interface answers ``GET /ping`` at ``url``."""
+    import http.client  # 25 ms: only when a server.json is there to check
+
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 8123,
                                             timeout=timeout)

@@ -20,8 +20,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
-import pyarrow as pa
-
 from mltrace_otel.sdk import spool
 from mltrace_otel.store.base import StoreError
 
@@ -80,6 +78,8 @@ def ingest(spool_dir: Path, columns: set[str], execute: Execute) -> int:
 
 def check(path: Path, columns: set[str]) -> tuple[tuple[str, ...] | None, str]:
     """The column names of a spool file, or None and why it cannot be ingested."""
+    import pyarrow as pa  # only when there is a file to check: not on every store open
+
     try:
         if path.stat().st_size == 0:
             return None, "empty file"

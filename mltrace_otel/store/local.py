@@ -12,13 +12,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from mltrace_otel.config import ConfigurationError, Settings
 from mltrace_otel.store import ingest as _ingest
@@ -26,6 +25,9 @@ from mltrace_otel.store import schema
 from mltrace_otel.store.base import Result, Store, StoreError, refuse_files
 from mltrace_otel.store.lock import StoreLock
 from mltrace_otel.store.values import bind_parameters
+
+if TYPE_CHECKING:
+    import numpy as np
 
 LOCK_TIMEOUT_SECONDS = float(os.environ.get("MLTRACE_LOCK_TIMEOUT", "60"))
 """How long a process waits for another one to release the embedded store."""
@@ -38,6 +40,27 @@ _SESSION_SETTINGS = (
     "SET output_format_json_quote_64bit_integers = 0",
     "SET session_timezone = 'UTC'",
 )
+
+
+chdb_without_pyarrow = False
+"""Set by the ``mltrace`` script (a process running no user code): import chDB without
+pyarrow, 0.3 s of a CLI start. chDB loads pyarrow, when importable, only for its Arrow
+streaming APIs, which the store never calls; its ``ArrowTable`` results import pyarrow
+themselves when a bulk read asks for one."""
+
+
+def _chdb_session() -> Any:
+    """chDB's ``Session`` class."""
+    if not chdb_without_pyarrow or "chdb.session" in sys.modules or "pyarrow" in sys.modules:
+        from chdb import session
+
+        return session.Session
+    sys.modules["pyarrow"] = None  # type: ignore[assignment]  # `import pyarrow` fails
+    try:
+        from chdb import session
+    finally:
+        del sys.modules["pyarrow"]
+    return session.Session
 
 
 class LocalStore(Store):
@@ -156,9 +179,7 @@ class LocalStore(Store):
     def _execute_readonly(self, sql: str, parameters: Mapping[str, Any] | None) -> bytes:
         """Run user SQL on a second session of the same store opened with readonly=1."""
         if self._readonly_session is None:
-            from chdb import session
-
-            readonly = session.Session(str(self._settings.store_dir))
+            readonly = _chdb_session()(str(self._settings.store_dir))
             for statement in (*_SESSION_SETTINGS, "SET readonly = 1"):
                 readonly.query(statement, "TSV")
             self._readonly_session = readonly
@@ -206,9 +227,7 @@ class LocalStore(Store):
         except OSError as error:
             raise StoreError(f"cannot open the store at {store_dir}: {error}") from error
         try:
-            from chdb import session
-
-            self._session = session.Session(str(store_dir))
+            self._session = _chdb_session()(str(store_dir))
             for statement in _SESSION_SETTINGS:
                 self._execute(statement, "TSV", None)
             self._schema_changed = schema.ensure(
