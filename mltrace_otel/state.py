@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import atexit
 import os
+import sys
 import threading
 from typing import TYPE_CHECKING
 
 from mltrace_otel import config
 from mltrace_otel.config import Settings
-from mltrace_otel.sdk.links import registry
-from mltrace_otel.sdk.tracing import Tracing
 
 if TYPE_CHECKING:
+    from mltrace_otel.sdk.tracing import Tracing
     from mltrace_otel.store import Store
 
 _lock = threading.RLock()
@@ -37,6 +37,8 @@ def tracing() -> Tracing:
     if _tracing is None:
         with _lock:
             if _tracing is None:
+                from mltrace_otel.sdk.tracing import Tracing  # the OTel SDK: not for queries
+
                 _tracing = Tracing(settings())
     return _tracing
 
@@ -64,6 +66,14 @@ def _close_store() -> None:
         _store.close()
 
 
+def serve_store(active: Settings, store: Store) -> None:
+    """Answer this process's queries from ``store``: ``mltrace serve`` shares the store it
+    holds with the CLI commands it runs."""
+    global _settings, _store
+    with _lock:
+        _settings, _store = active, store
+
+
 def configure(
     backend: str | None = None,
     home: str | os.PathLike[str] | None = None,
@@ -78,7 +88,8 @@ def configure(
             _tracing.shutdown()
         if _store is not None:
             _store.close()
-        registry.clear()
+        if "mltrace_otel.sdk.links" in sys.modules:  # links of runs made under the old one
+            sys.modules["mltrace_otel.sdk.links"].registry.clear()
         _settings, _tracing, _store = new, None, None
     return new
 

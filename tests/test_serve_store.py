@@ -35,7 +35,7 @@ PIPELINE = """
 CLI_WITHOUT_CHDB = """
     import sys
 
-    from mltrace_otel.cli.main import main
+    from mltrace_otel.cli.commands import main
 
     try:
         main(sys.argv[1:], standalone_mode=False)

@@ -1,5 +1,5 @@
 """``python -m mltrace_otel.cli``: the same as the ``mltrace`` command."""
 
-from mltrace_otel.cli.main import main
+from mltrace_otel.cli.launch import run
 
-main()
+run()

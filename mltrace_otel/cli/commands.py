@@ -11,18 +11,19 @@ import logging
 import sys
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 import mltrace_otel as mltrace
 from mltrace_otel import state
-from mltrace_otel.cli import render
 from mltrace_otel.cli import run as _run
 from mltrace_otel.cli import serve as _serve
-from mltrace_otel.query import review as _review
-from mltrace_otel.query.runs import fetch_runs
+from mltrace_otel.query import SORTS
 from mltrace_otel.secrets import redact
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 F = Callable[..., Any]
 
@@ -46,6 +47,13 @@ def _store_options(command: F) -> F:
             raise click.ClickException(redact(f"{type(error).__name__}: {error}")) from None
 
     return wrapper
+
+
+def _render() -> ModuleType:
+    """Tables and trees (rich), imported by the commands that print them."""
+    from mltrace_otel.cli import render
+
+    return render
 
 
 def _json_option(command: F) -> F:
@@ -78,13 +86,15 @@ def main() -> None:
 @_store_options
 def recent(limit: int, as_json: bool) -> None:
     """The most recent runs, newest first."""
+    from mltrace_otel.query.runs import fetch_runs
+
     ids = mltrace.get_recent_run_ids(limit=limit)
     runs = fetch_runs(ids)
     ordered = [runs[run_id] for run_id in ids if run_id in runs]
     if as_json:
         _print_json([run.to_dict() for run in ordered])
     else:
-        render.runs_table(ordered, title="Recent runs")
+        _render().runs_table(ordered, title="Recent runs")
 
 
 @main.command()
@@ -98,7 +108,7 @@ def history(name: str, limit: int, as_json: bool) -> None:
     if as_json:
         _print_json([run.to_dict() for run in runs])
     else:
-        render.runs_table(runs, title=f"History of {name}")
+        _render().runs_table(runs, title=f"History of {name}")
 
 
 @main.command()
@@ -111,7 +121,7 @@ def inspect(run_id: str, as_json: bool) -> None:
     if as_json:
         _print_json(run.to_dict())
     else:
-        render.run_details(run)
+        _render().run_details(run)
 
 
 @main.command()
@@ -124,7 +134,7 @@ def trace(output_id: str, as_json: bool) -> None:
     if as_json:
         _print_json([{"level": level, **run.to_dict()} for level, run in levels])
     else:
-        render.trace_tree(output_id, levels)
+        _render().trace_tree(output_id, levels)
 
 
 @main.command()
@@ -138,7 +148,7 @@ def components(owner: str, tag: str, as_json: bool) -> None:
     if as_json:
         _print_json([component.to_dict() for component in found])
     else:
-        render.components_table(found)
+        _render().components_table(found)
 
 
 @main.command()
@@ -169,7 +179,7 @@ def sql(sql: str, write: bool, as_json: bool) -> None:
     if as_json:
         _print_json(result.dicts())
     else:
-        render.rows_table(result.columns, result.rows)
+        _render().rows_table(result.columns, result.rows)
 
 
 @main.command()
@@ -200,7 +210,7 @@ def unflag(output_id: str | None, everything: bool) -> None:
 @main.command()
 @click.option("--limit", default=10, show_default=True, help="How many runs.")
 @click.option(
-    "--sort", type=click.Choice(_review.SORTS), default="score", show_default=True,
+    "--sort", type=click.Choice(SORTS), default="score", show_default=True,
     help="Order by suspiciousness score or by coverage.",
 )
 @_json_option
@@ -213,7 +223,7 @@ def review(limit: int, sort: str, as_json: bool) -> None:
     elif not result.flagged_outputs:
         click.echo("no flagged outputs: flag some with `mltrace flag OUTPUT_ID`")
     else:
-        render.review_table(result)
+        _render().review_table(result)
 
 
 @main.command()
@@ -226,7 +236,7 @@ def impact(pointer_or_run_id: str, as_json: bool) -> None:
     if as_json:
         _print_json(result.to_dict())
     else:
-        render.impact_tree(result)
+        _render().impact_tree(result)
 
 
 @main.command()
@@ -241,7 +251,7 @@ def stale(component: str | None, as_json: bool) -> None:
     elif not runs:
         click.echo("no stale runs")
     else:
-        render.stale_table(runs)
+        _render().stale_table(runs)
 
 
 @main.command()

@@ -30,6 +30,7 @@ def serve(host: str, port: int, otlp_port: int, home: str | None, password: str,
 
     While it runs, local mltrace processes query through it. SIGTERM stops it cleanly.
     """
+    from mltrace_otel.cli.captured import runner_for
     from mltrace_otel.server.app import ServeOptions
     from mltrace_otel.server.app import serve as run_server
     from mltrace_otel.server.clickhouse_http import Limits
@@ -44,6 +45,7 @@ def serve(host: str, port: int, otlp_port: int, home: str | None, password: str,
         host=host, port=port, otlp_port=otlp_port, password=password,
         readonly_user=readonly_user, readonly_password=readonly_password,
         limits=Limits(max_body_bytes=max_body_mb << 20, query_seconds=query_timeout),
+        run_command=runner_for(click.get_current_context().find_root().command),
     )
 
     def ready(info: object) -> None:

@@ -285,6 +285,14 @@ class _IndexState:
     index: LineageIndex | None = None
 
 
+def build_index(store: Store) -> None:
+    """Load the store's in-memory lineage index now, unless the index is ``off``
+    (``mltrace serve`` at start, so its first walk is as fast as the next)."""
+    if INDEX_MODE != "off" and store.generation is not None:
+        _indexes.setdefault(store, _IndexState()).walks += 1
+        lineage_index(store)
+
+
 def lineage_index(store: Store) -> LineageIndex | None:
     """The store's up-to-date in-memory lineage index, when this process should use one.
 

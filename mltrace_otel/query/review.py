@@ -26,12 +26,12 @@ from typing import Any
 from mltrace_otel import state
 from mltrace_otel.lineage import downstream as _downstream
 from mltrace_otel.lineage.dependencies import Lineage
+from mltrace_otel.query import SORTS
 from mltrace_otel.query.flags import flagged_output_ids
 from mltrace_otel.query.models import Run
 from mltrace_otel.query.runs import fetch_runs
 from mltrace_otel.store.bulk import gc_paused
 
-SORTS = ("score", "coverage")
 """Orders of ``review``: by suspiciousness score or by coverage."""
 
 

@@ -28,6 +28,7 @@ from mltrace_otel.config import ConfigurationError, Settings
 from mltrace_otel.server import discovery
 from mltrace_otel.server.auth import DEFAULT_USER, User, Users
 from mltrace_otel.server.clickhouse_http import Limits, clickhouse_application
+from mltrace_otel.server.commands import Runner, command_route
 from mltrace_otel.server.engine import Engine
 
 logger = logging.getLogger("mltrace_otel.server")
@@ -49,6 +50,7 @@ class ServeOptions:
     readonly_user: str | None = None
     readonly_password: str = ""
     limits: Limits = field(default_factory=Limits)
+    run_command: Runner | None = None  # runs CLI commands for local processes (cli.captured)
 
 
 def is_loopback(host: str) -> bool:
@@ -106,7 +108,8 @@ class _Server:
         ingesting: asyncio.Task[None] | None = None
         try:
             await self._listen(
-                clickhouse_application(self._engine, self._users, self._options.limits),
+                clickhouse_application(self._engine, self._users, self._options.limits,
+                                       self._command_routes()),
                 self._options.port, auto_decompress=False,
             )
             otlp_url = await self._start_otlp()
@@ -142,6 +145,10 @@ class _Server:
         self._runners.append(runner)
         site = web.TCPSite(runner, self._options.host, port, reuse_address=True)
         await site.start()
+
+    def _command_routes(self) -> list[web.RouteDef]:
+        runner = self._options.run_command
+        return [] if runner is None else [command_route(self._engine, self._users, runner)]
 
     async def _start_otlp(self) -> str | None:
         if not self._options.otlp_port:

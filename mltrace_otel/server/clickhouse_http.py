@@ -17,7 +17,7 @@ import gzip
 import json
 import uuid
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,11 +47,14 @@ class Limits:
     query_seconds: float = 300.0
 
 
-def clickhouse_application(engine: Engine, users: Users, limits: Limits) -> web.Application:
-    """The aiohttp application serving ClickHouse's HTTP interface."""
+def clickhouse_application(engine: Engine, users: Users, limits: Limits,
+                           routes: Sequence[web.RouteDef] = ()) -> web.Application:
+    """The aiohttp application serving ClickHouse's HTTP interface (and ``routes`` of
+    mltrace's own, matched first)."""
     app = web.Application(client_max_size=limits.max_body_bytes)
     interface = _Interface(engine, users, limits)
     app.router.add_get("/ping", _ping)
+    app.router.add_routes(routes)
     app.router.add_route("*", "/{tail:.*}", interface.handle)
     return app
 
@@ -147,12 +150,14 @@ class _Interface:
             found = sqltext.single_statement(sqltext.tokens(sql))
         except sqltext.SqlTextError as error:
             raise ClickHouseError(62, f"Syntax error: {error}", "SYNTAX_ERROR") from None
-        if readonly and sqltext.statement_kind(found) not in READ_ONLY_KINDS:
+        writes = sqltext.statement_kind(found) not in READ_ONLY_KINDS
+        if readonly and writes:
             raise _readonly(user)
         if sqltext.writes_outfile(found):
             raise ClickHouseError(358, "INTO OUTFILE is not allowed", "INTO_OUTFILE_NOT_ALLOWED")
         fmt = sqltext.output_format(found) or default_format
-        return Statement(sql, fmt, parameters, database, readonly, protocol_revision=revision)
+        return Statement(sql, fmt, parameters, database, readonly, protocol_revision=revision,
+                         writes=writes)
 
     # -- response ------------------------------------------------------------------------------
     def _headers(self, query_id: str, fmt: str | None = None) -> dict[str, str]:

@@ -8,15 +8,17 @@ file lock is held from ``open()`` to ``close()``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from mltrace_otel.config import Settings
+from mltrace_otel.lineage.dependencies import build_index
 from mltrace_otel.server import native
 from mltrace_otel.server.errors import ClickHouseError
 from mltrace_otel.store.local import LocalStore
@@ -41,6 +43,7 @@ class Statement:
     readonly: int = 0  # 0 = any statement, 1 = reads only, 2 = reads and settings (GET)
     insert_data: bytes | None = None  # with sql = "INSERT INTO t [(cols)]"
     protocol_revision: int = 0
+    writes: bool = False  # not a read (READ_ONLY_KINDS): the store's content may change
 
 
 @dataclass(frozen=True)
@@ -59,12 +62,25 @@ class Engine:
     """Owns the chDB session of ``mltrace serve``."""
 
     def __init__(self, settings: Settings, query_timeout: float) -> None:
+        self.settings = settings
         self._store = LocalStore(settings, hold=True)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mltrace-chdb")
         self._query_timeout = query_timeout
         self._database = "default"
         self.version = ""
         self.display_name = ""
+
+    @contextlib.contextmanager
+    def own_queries(self) -> Iterator[LocalStore]:
+        """The store with its session as mltrace's own queries expect it (database
+        ``default``, 64-bit integers as JSON numbers), restored for clients afterwards."""
+        session = self._store.session
+        self._use(session, "default")
+        session.query("SET output_format_json_quote_64bit_integers = 0", "TSV")
+        try:
+            yield self._store
+        finally:
+            session.query("SET output_format_json_quote_64bit_integers = 1", "TSV")
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:
         """Run ``function(*args)`` on the chDB thread."""
@@ -78,13 +94,15 @@ class Engine:
         session.query(f"SET max_execution_time = {float(self._query_timeout)}", "TSV")
         info = session.query("SELECT version(), displayName()", "TSV").bytes().decode()
         self.version, self.display_name = info.strip().split("\t")
-        self._ingest_quietly()
+        self.ingest_quietly()
+        with self.own_queries() as store:
+            build_index(store)  # the first `mltrace trace` through the server is warm
 
     def ingest(self) -> int:
         """Insert the published spool files; the number of files."""
         return self._store.ingest()
 
-    def _ingest_quietly(self) -> None:
+    def ingest_quietly(self) -> None:
         """Ingest the spool; a failure is logged, never the failure of a query."""
         try:
             self._store.ingest()
@@ -95,7 +113,7 @@ class Engine:
         """Run one statement; chDB errors become ``ClickHouseError``."""
         started = time.monotonic_ns()
         try:
-            self._ingest_quietly()  # read-your-writes for processes that logged to the spool
+            self.ingest_quietly()  # read-your-writes for processes that logged to the spool
             session = self._store.session
             self._use(session, statement.database)
             if statement.insert_data is not None:
@@ -104,6 +122,8 @@ class Engine:
             if statement.readonly:
                 sql = f"{sql}\nSETTINGS readonly={statement.readonly}"
             result = session.query(sql, statement.fmt, params=dict(statement.parameters) or None)
+            if statement.writes:
+                self._store.touch()  # the lineage index and caches see it on their next use
         except ClickHouseError:
             raise
         except Exception as error:
@@ -127,6 +147,7 @@ class Engine:
             if data:
                 inserter.append(data)
             result = inserter.finish()
+        self._store.touch()
         return Outcome(
             b"",
             written_rows=result.rows_written,

@@ -1,0 +1,111 @@
+"""The ``mltrace`` script: store commands go to a running ``mltrace serve`` when one serves
+this home (its warm store and lineage index answer in milliseconds, and this process loads
+neither click nor chDB), everything else runs here.
+
+Only the standard library is imported before the decision. A command is handed over only if
+it reads or writes the local store (no ``--url``/``--address``, backend ``local``); when the
+server cannot be reached before the request is sent, or does not offer the command endpoint,
+the command runs in this process as it would without a server. Once sent, it is never run a
+second time here (``flag`` or ``note`` would be applied twice).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import sys
+from typing import Any
+from urllib.parse import urlsplit
+
+from mltrace_otel.server import discovery
+from mltrace_otel.store.lock import process_alive
+
+_LOCAL_OPTIONS = ("--url", "--address", "--help", "-h")
+
+
+def run() -> None:
+    """Entry point of the ``mltrace`` script."""
+    code = forward(sys.argv[1:])
+    if code is not None:
+        sys.exit(code)
+    from mltrace_otel.cli.commands import main
+
+    if sys.argv[1:2] and sys.argv[1] in discovery.STORE_COMMANDS:
+        from mltrace_otel.store import local
+
+        local.chdb_without_pyarrow = True
+    main(prog_name="mltrace")
+
+
+def forward(args: list[str]) -> int | None:
+    """Run ``mltrace ARGS`` on this home's ``mltrace serve``; its exit code, or None when it
+    must run in this process."""
+    if not args or args[0] not in discovery.STORE_COMMANDS:
+        return None
+    if any(arg.split("=", 1)[0] in _LOCAL_OPTIONS for arg in args[1:]):
+        return None
+    from mltrace_otel import config
+
+    try:
+        settings = config.resolve()
+    except config.ConfigurationError:
+        return None  # the command reports it the usual way
+    if settings.backend != "local":
+        return None
+    server = discovery.read(settings.home)
+    if server is None or not process_alive(server.pid):
+        return None
+    reply = _post(server, {"args": args, **_terminal()})
+    if reply is None:
+        return None
+    sys.stdout.write(reply.get("stdout", ""))
+    sys.stdout.flush()
+    sys.stderr.write(reply.get("stderr", ""))
+    return int(reply.get("exit_code", 1))
+
+
+def _terminal() -> dict[str, Any]:
+    """How the server should render for this terminal (rich's width, colours)."""
+    terminal = sys.stdout.isatty()
+    return {"terminal": terminal,
+            "width": shutil.get_terminal_size().columns if terminal else None,
+            "no_color": "NO_COLOR" in os.environ}
+
+
+def _post(server: discovery.ServerInfo, document: dict[str, Any]) -> dict[str, Any] | None:
+    """POST the command; None when it was not delivered (nothing ran on the server)."""
+    import http.client  # 25 ms: only with a server to talk to
+
+    parts = urlsplit(server.url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 8123,
+                                            timeout=discovery.PROBE_SECONDS)
+    credentials = base64.b64encode(f"{discovery.LOCAL_USER}:{server.key}".encode()).decode()
+    try:
+        try:
+            connection.connect()
+        except OSError:
+            return None  # a server that stopped without removing server.json
+        connection.sock.settimeout(None)  # a long review or rebuild is the user's to wait for
+        connection.request("POST", discovery.COMMAND_PATH, body=json.dumps(document).encode(),
+                           headers={"Authorization": f"Basic {credentials}",
+                                    "Content-Type": "application/json"})
+        response = connection.getresponse()
+        body = response.read()
+    except OSError as error:
+        return {"exit_code": 1, "stderr": f"Error: mltrace serve at {server.url} did not "
+                                          f"answer the command: {error}\n"}
+    finally:
+        connection.close()
+    if response.status == 404:
+        return None  # a server without the command endpoint: it ran nothing
+    try:
+        reply = json.loads(body)
+        if response.status == 200 and isinstance(reply, dict):
+            return reply
+    except ValueError:
+        pass
+    detail = body.decode(errors="replace").strip().splitlines()[:1]
+    return {"exit_code": 1, "stderr": f"Error: mltrace serve at {server.url} refused the "
+                                      f"command (HTTP {response.status}: {''.join(detail)})\n"}
