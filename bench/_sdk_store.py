@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import mltrace_otel as mltrace
-from mltrace_otel import semconv
+from mltrace_otel import semconv, state
 from mltrace_otel.store import Store
 from mltrace_otel.store import sql as _sql
 
@@ -104,3 +105,21 @@ def grow(
         }
         store.command(sql, parameters)
     store.touch()
+
+
+def reuse_or_build(home: Path, runs: int, depth: int = DEPTH) -> str:
+    """Configure mltrace on ``home`` and make it hold ``runs`` SDK-logged runs: reuse the
+    store a previous ``reuse_or_build`` left there for the same size, else build it anew.
+    Returns what was done, for the table's caption."""
+    marker = home / "bench-store.txt"
+    wanted = f"{runs} runs, depth {depth}"
+    if marker.is_file() and marker.read_text() == wanted:
+        mltrace.configure(home=home)
+        return f"reused {home} ({wanted})"
+    if home.exists() and any(home.iterdir()):
+        raise SystemExit(f"{home} holds something else than a bench store of {wanted}: "
+                         "give a new or empty folder")
+    mltrace.configure(home=home)
+    seconds = build(state.store(), runs, depth)
+    marker.write_text(wanted)
+    return f"built {wanted} in {seconds:.0f} s"
