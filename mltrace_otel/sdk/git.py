@@ -44,10 +44,10 @@ def _gil_holding_getcwd() -> Callable[[], str]:
         return os.getcwd
     libc_getcwd.argtypes = (ctypes.c_char_p, ctypes.c_size_t)
     libc_getcwd.restype = ctypes.c_void_p
-    make_buffer = ctypes.create_string_buffer
+    make_buffer = ctypes.c_char * _CWD_BUFFER
 
     def getcwd() -> str:
-        buffer = make_buffer(_CWD_BUFFER)
+        buffer = make_buffer()
         if not libc_getcwd(buffer, _CWD_BUFFER):  # a longer path, or an error: as os reports
             return os.getcwd()
         return os.fsdecode(buffer.value)
