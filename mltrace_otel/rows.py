@@ -273,25 +273,48 @@ def _list_array(offsets: list[int], values: pa.Array, type: pa.DataType) -> pa.A
 
 def _sdk_table(spans: Sequence[ReadableSpan]) -> pa.Table | None:
     """The rows of a batch that needs no repair, built straight into Arrow arrays from flat
-    lists (no per-span row objects); None when some span needs the span-by-span path.
+    lists, one list comprehension per column (no per-span row objects); None when some span
+    needs the span-by-span path.
 
     Byte for byte the table ``_robust_table(_sdk_columns(spans), ...)`` builds for it."""
-    starts: list[int] = []
-    durations: list[int] = []
-    trace_ids: list[str] = []
-    span_ids: list[str] = []
-    parent_ids: list[str] = []
-    trace_states: list[str] = []
-    names: list[Any] = []
-    kinds: list[str] = []
-    services: list[str] = []
-    scope_names: list[Any] = []
-    scope_versions: list[Any] = []
-    status_codes: list[str] = []
-    status_messages: list[Any] = []
-    resource_offsets = [0]
-    resource_keys: list[str] = []
-    resource_values: list[str] = []
+    count = len(spans)
+    starts = [span.start_time or 0 for span in spans]
+    durations = [
+        end - start if end and end > start else 0
+        for start, end in zip(starts, [span.end_time for span in spans])
+    ]
+    contexts = [span.context for span in spans]
+    parents = [span.parent for span in spans]
+    scopes = [span.instrumentation_scope for span in spans]
+    statuses = [span.status for span in spans]
+    kind_names, status_names = _SDK_KIND, _SDK_STATUS
+
+    resources = [span.resource for span in spans]
+    described: dict[int, tuple[str, list[str], list[str]]] = {}
+    for resource in resources:
+        if id(resource) not in described:
+            attributes = resource.attributes if resource else {}
+            service = attributes.get("service.name")
+            items = attribute_items(attributes)
+            described[id(resource)] = (
+                "" if service is None else sdk_value_string(service),
+                [key for key, _ in items],
+                [value for _, value in items],
+            )
+    if len(described) == 1:  # the usual batch: one resource, its map repeated
+        service, keys, values = next(iter(described.values()))
+        services = [service] * count
+        resource_keys, resource_values = keys * count, values * count
+        resource_offsets = [len(keys) * row for row in range(count + 1)]
+    else:
+        services, resource_keys, resource_values, resource_offsets = [], [], [], [0]
+        for resource in resources:
+            service, keys, values = described[id(resource)]
+            services.append(service)
+            resource_keys.extend(keys)
+            resource_values.extend(values)
+            resource_offsets.append(len(resource_keys))
+
     attribute_offsets = [0]
     attribute_keys: list[str] = []
     attribute_values: list[str] = []
@@ -308,8 +331,7 @@ def _sdk_table(spans: Sequence[ReadableSpan]) -> pa.Table | None:
     link_attribute_offsets = [0]
     link_keys: list[str] = []
     link_values: list[str] = []
-    resources: dict[int, tuple[str, list[str], list[str]]] = {}
-    kind_names, status_names, value_string = _SDK_KIND, _SDK_STATUS, _value_string
+    value_string = _value_string
 
     def add_attributes(attributes: Any, offsets: list[int], keys: list[str],
                        values: list[str]) -> None:
@@ -324,56 +346,25 @@ def _sdk_table(spans: Sequence[ReadableSpan]) -> pa.Table | None:
         offsets.append(len(keys))
 
     for span in spans:
-        context = span.context
-        resource = span.resource
-        cached = resources.get(id(resource))
-        if cached is None:
-            attributes = resource.attributes if resource else {}
-            service = attributes.get("service.name")
-            items = attribute_items(attributes)
-            cached = resources[id(resource)] = (
-                "" if service is None else sdk_value_string(service),
-                [key for key, _ in items],
-                [value for _, value in items],
-            )
-        services.append(cached[0])
-        resource_keys.extend(cached[1])
-        resource_values.extend(cached[2])
-        resource_offsets.append(len(resource_keys))
-        start = span.start_time or 0
-        end = span.end_time or start
-        starts.append(start)
-        durations.append(end - start if end > start else 0)
-        trace_id, span_id = context.trace_id, context.span_id
-        trace_ids.append(format(trace_id, "032x") if trace_id else "")
-        span_ids.append(format(span_id, "016x") if span_id else "")
-        parent = span.parent
-        parent_id = parent.span_id if parent else 0
-        parent_ids.append(format(parent_id, "016x") if parent_id else "")
-        state = context.trace_state
-        trace_states.append(state.to_header() if state else "")
-        names.append(span.name)
-        kinds.append(kind_names.get(span.kind, "Unspecified"))
-        scope = span.instrumentation_scope
-        scope_names.append(scope.name if scope else "")
-        scope_versions.append((scope.version or "") if scope else "")
-        status = span.status
-        status_codes.append(status_names.get(status.status_code, ""))
-        status_messages.append(status.description or "")
         add_attributes(span.attributes, attribute_offsets, attribute_keys, attribute_values)
-        for event in span.events or ():
-            event_times.append(event.timestamp)
-            event_names.append(event.name)
-            add_attributes(event.attributes, event_attribute_offsets, event_keys, event_values)
+        events = span.events
+        if events:
+            for event in events:
+                event_times.append(event.timestamp)
+                event_names.append(event.name)
+                add_attributes(event.attributes, event_attribute_offsets, event_keys,
+                               event_values)
         event_offsets.append(len(event_names))
-        for link in span.links or ():
-            link_context = link.context
-            trace_id, span_id = link_context.trace_id, link_context.span_id
-            link_trace_ids.append(format(trace_id, "032x") if trace_id else "")
-            link_span_ids.append(format(span_id, "016x") if span_id else "")
-            state = link_context.trace_state
-            link_states.append(state.to_header() if state else "")
-            add_attributes(link.attributes, link_attribute_offsets, link_keys, link_values)
+        links = span.links
+        if links:
+            for link in links:
+                link_context = link.context
+                trace_id, span_id = link_context.trace_id, link_context.span_id
+                link_trace_ids.append(format(trace_id, "032x") if trace_id else "")
+                link_span_ids.append(format(span_id, "016x") if span_id else "")
+                state = link_context.trace_state
+                link_states.append(state.to_header() if state else "")
+                add_attributes(link.attributes, link_attribute_offsets, link_keys, link_values)
         link_offsets.append(len(link_span_ids))
     if not _timesin_range({"Timestamp": starts, "Duration": durations,
                            "Events.Timestamp": [event_times]}):
@@ -382,20 +373,25 @@ def _sdk_table(spans: Sequence[ReadableSpan]) -> pa.Table | None:
     map_list = SCHEMA.field("Events.Attributes").type
     arrays = [
         pa.array(starts, type=_TIME),
-        pa.array(trace_ids, type=_STRING),
-        pa.array(span_ids, type=_STRING),
-        pa.array(parent_ids, type=_STRING),
-        pa.array(trace_states, type=_STRING),
-        pa.array(names, type=_STRING),
-        pa.array(kinds, type=_STRING),
+        pa.array([format(value, "032x") if (value := context.trace_id) else ""
+                  for context in contexts], type=_STRING),
+        pa.array([format(value, "016x") if (value := context.span_id) else ""
+                  for context in contexts], type=_STRING),
+        pa.array([format(value, "016x") if parent and (value := parent.span_id) else ""
+                  for parent in parents], type=_STRING),
+        pa.array([state.to_header() if (state := context.trace_state) else ""
+                  for context in contexts], type=_STRING),
+        pa.array([span.name for span in spans], type=_STRING),
+        pa.array([kind_names.get(span.kind, "Unspecified") for span in spans], type=_STRING),
         pa.array(services, type=_STRING),
         _map_array(resource_offsets, resource_keys, resource_values),
-        pa.array(scope_names, type=_STRING),
-        pa.array(scope_versions, type=_STRING),
+        pa.array([scope.name if scope else "" for scope in scopes], type=_STRING),
+        pa.array([(scope.version or "") if scope else "" for scope in scopes], type=_STRING),
         _map_array(attribute_offsets, attribute_keys, attribute_values),
         pa.array(durations, type=pa.uint64()),
-        pa.array(status_codes, type=_STRING),
-        pa.array(status_messages, type=_STRING),
+        pa.array([status_names.get(status.status_code, "") for status in statuses],
+                 type=_STRING),
+        pa.array([status.description or "" for status in statuses], type=_STRING),
         _list_array(event_offsets, pa.array(event_times, type=_TIME), time_list),
         _list_array(event_offsets, pa.array(event_names, type=_STRING), string_list),
         _list_array(event_offsets, _map_array(event_attribute_offsets, event_keys,
