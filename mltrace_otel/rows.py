@@ -130,6 +130,12 @@ def encode_arrow(spans: Sequence[ReadableSpan]) -> bytes:
 
 def encode_spans(spans: Sequence[ReadableSpan]) -> Batch:
     """The ``otel_traces`` rows of finished SDK spans, with what was repaired or left out."""
+    try:
+        table = _sdk_table(spans)
+    except Exception:  # the general path below encodes, repairs or raises as it must
+        table = None
+    if table is not None:
+        return Batch(table)
     return _robust_table(
         _sdk_columns(spans), lambda row: describe(spans[row]), _repair_sdk_row(spans)
     )
@@ -226,6 +232,177 @@ def _sdk_columns(spans: Sequence[ReadableSpan]) -> dict[str, list[Any]]:
         ):
             columns[name].append(value)
     return columns
+
+
+_MAX_CACHED_STRINGS = 4096
+_string_arrays: dict[tuple[str, ...], str] = {}
+"""``AsString`` of tuple attribute values made of ``str`` only (pointer names, versions and
+types repeat from run to run); at most ``_MAX_CACHED_STRINGS`` are kept."""
+
+
+def _value_string(value: Any) -> str:
+    """``sdk_value_string``, with tuples of strings remembered."""
+    if type(value) is tuple:
+        try:
+            text = _string_arrays.get(value)
+        except TypeError:  # an unhashable item: no cache
+            return sdk_value_string(value)
+        if text is not None:  # only all-str tuples are stored, and only they equal one
+            return text
+        text = sdk_value_string(value)
+        if all(type(item) is str for item in value):
+            if len(_string_arrays) >= _MAX_CACHED_STRINGS:
+                _string_arrays.clear()
+            _string_arrays[value] = text
+        return text
+    return sdk_value_string(value)
+
+
+def _map_array(offsets: list[int], keys: list[str], values: list[str]) -> pa.Array:
+    key_array = pa.array(keys, type=_STRING)
+    if key_array.null_count:
+        raise ValueError("a map key is null")
+    return pa.MapArray.from_arrays(
+        pa.array(offsets, type=pa.int32()), key_array, pa.array(values, type=_STRING), type=_MAP
+    )
+
+
+def _list_array(offsets: list[int], values: pa.Array, type: pa.DataType) -> pa.Array:
+    return pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), values, type=type)
+
+
+def _sdk_table(spans: Sequence[ReadableSpan]) -> pa.Table | None:
+    """The rows of a batch that needs no repair, built straight into Arrow arrays from flat
+    lists, one list comprehension per column (no per-span row objects); None when some span
+    needs the span-by-span path.
+
+    Byte for byte the table ``_robust_table(_sdk_columns(spans), ...)`` builds for it."""
+    count = len(spans)
+    starts = [span.start_time or 0 for span in spans]
+    durations = [
+        end - start if end and end > start else 0
+        for start, end in zip(starts, [span.end_time for span in spans])
+    ]
+    contexts = [span.context for span in spans]
+    parents = [span.parent for span in spans]
+    scopes = [span.instrumentation_scope for span in spans]
+    statuses = [span.status for span in spans]
+    kind_names, status_names = _SDK_KIND, _SDK_STATUS
+
+    resources = [span.resource for span in spans]
+    described: dict[int, tuple[str, list[str], list[str]]] = {}
+    for resource in resources:
+        if id(resource) not in described:
+            attributes = resource.attributes if resource else {}
+            service = attributes.get("service.name")
+            items = attribute_items(attributes)
+            described[id(resource)] = (
+                "" if service is None else sdk_value_string(service),
+                [key for key, _ in items],
+                [value for _, value in items],
+            )
+    if len(described) == 1:  # the usual batch: one resource, its map repeated
+        service, keys, values = next(iter(described.values()))
+        services = [service] * count
+        resource_keys, resource_values = keys * count, values * count
+        resource_offsets = [len(keys) * row for row in range(count + 1)]
+    else:
+        services, resource_keys, resource_values, resource_offsets = [], [], [], [0]
+        for resource in resources:
+            service, keys, values = described[id(resource)]
+            services.append(service)
+            resource_keys.extend(keys)
+            resource_values.extend(values)
+            resource_offsets.append(len(resource_keys))
+
+    attribute_offsets = [0]
+    attribute_keys: list[str] = []
+    attribute_values: list[str] = []
+    event_offsets = [0]
+    event_times: list[int] = []
+    event_names: list[Any] = []
+    event_attribute_offsets = [0]
+    event_keys: list[str] = []
+    event_values: list[str] = []
+    link_offsets = [0]
+    link_trace_ids: list[str] = []
+    link_span_ids: list[str] = []
+    link_states: list[str] = []
+    link_attribute_offsets = [0]
+    link_keys: list[str] = []
+    link_values: list[str] = []
+    value_string = _value_string
+
+    def add_attributes(attributes: Any, offsets: list[int], keys: list[str],
+                       values: list[str]) -> None:
+        if attributes:
+            plain = attributes.copy() if hasattr(attributes, "copy") else attributes
+            ordered = sorted(plain)  # the keys are distinct: the order of the sorted pairs
+            keys.extend(ordered)
+            values.extend([
+                value if type(value) is str else value_string(value)
+                for value in map(plain.__getitem__, ordered)
+            ])
+        offsets.append(len(keys))
+
+    for span in spans:
+        add_attributes(span.attributes, attribute_offsets, attribute_keys, attribute_values)
+        events = span.events
+        if events:
+            for event in events:
+                event_times.append(event.timestamp)
+                event_names.append(event.name)
+                add_attributes(event.attributes, event_attribute_offsets, event_keys,
+                               event_values)
+        event_offsets.append(len(event_names))
+        links = span.links
+        if links:
+            for link in links:
+                link_context = link.context
+                trace_id, span_id = link_context.trace_id, link_context.span_id
+                link_trace_ids.append(format(trace_id, "032x") if trace_id else "")
+                link_span_ids.append(format(span_id, "016x") if span_id else "")
+                state = link_context.trace_state
+                link_states.append(state.to_header() if state else "")
+                add_attributes(link.attributes, link_attribute_offsets, link_keys, link_values)
+        link_offsets.append(len(link_span_ids))
+    if not _timesin_range({"Timestamp": starts, "Duration": durations,
+                           "Events.Timestamp": [event_times]}):
+        return None
+    time_list, string_list = SCHEMA.field("Events.Timestamp").type, pa.list_(_STRING)
+    map_list = SCHEMA.field("Events.Attributes").type
+    arrays = [
+        pa.array(starts, type=_TIME),
+        pa.array([format(value, "032x") if (value := context.trace_id) else ""
+                  for context in contexts], type=_STRING),
+        pa.array([format(value, "016x") if (value := context.span_id) else ""
+                  for context in contexts], type=_STRING),
+        pa.array([format(value, "016x") if parent and (value := parent.span_id) else ""
+                  for parent in parents], type=_STRING),
+        pa.array([state.to_header() if (state := context.trace_state) else ""
+                  for context in contexts], type=_STRING),
+        pa.array([span.name for span in spans], type=_STRING),
+        pa.array([kind_names.get(span.kind, "Unspecified") for span in spans], type=_STRING),
+        pa.array(services, type=_STRING),
+        _map_array(resource_offsets, resource_keys, resource_values),
+        pa.array([scope.name if scope else "" for scope in scopes], type=_STRING),
+        pa.array([(scope.version or "") if scope else "" for scope in scopes], type=_STRING),
+        _map_array(attribute_offsets, attribute_keys, attribute_values),
+        pa.array(durations, type=pa.uint64()),
+        pa.array([status_names.get(status.status_code, "") for status in statuses],
+                 type=_STRING),
+        pa.array([status.description or "" for status in statuses], type=_STRING),
+        _list_array(event_offsets, pa.array(event_times, type=_TIME), time_list),
+        _list_array(event_offsets, pa.array(event_names, type=_STRING), string_list),
+        _list_array(event_offsets, _map_array(event_attribute_offsets, event_keys,
+                                              event_values), map_list),
+        _list_array(link_offsets, pa.array(link_trace_ids, type=_STRING), string_list),
+        _list_array(link_offsets, pa.array(link_span_ids, type=_STRING), string_list),
+        _list_array(link_offsets, pa.array(link_states, type=_STRING), string_list),
+        _list_array(link_offsets, _map_array(link_attribute_offsets, link_keys, link_values),
+                    map_list),
+    ]
+    return pa.Table.from_arrays(arrays, schema=SCHEMA)
 
 
 # -- OTLP requests ------------------------------------------------------------------------

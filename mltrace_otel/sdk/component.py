@@ -374,7 +374,7 @@ class _RunRecorder:
                 "could not be captured", self.component.name,
             )
             return fixed_inputs, fixed_outputs
-        save_dir = state.settings().save_dir
+        save_dir = None  # read only for a value saved as an object
         sides: list[list[IOPointer]] = [[], []]
         for side, variables, pairs in (
             (0, spec.inputs, spec.input_pairs), (1, spec.outputs, spec.output_pairs)
@@ -383,6 +383,11 @@ class _RunRecorder:
                 value = self._local(captured, name, "input_vars" if side == 0 else "output_vars")
                 if how == _STR_NAMES and value is not None:
                     value = [str(item) for item in value] if isinstance(value, list) else str(value)
+                if type(value) is str and value:  # a pointer name, what pointers_from_value makes
+                    sides[side].append(IOPointer(value))
+                    continue
+                if save_dir is None:
+                    save_dir = state.settings().save_dir
                 sides[side].extend(pointers_from_value(value, save_dir, name))
             for key, value_name in pairs:
                 argument = "input_kwargs" if side == 0 else "output_kwargs"

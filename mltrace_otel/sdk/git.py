@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+from collections.abc import Callable
 
 logger = logging.getLogger("mltrace_otel")
 
@@ -23,6 +24,46 @@ def _head(folder: str) -> tuple[str, tuple[str, ...]]:
         return "", ()
 
 
+def _gil_holding_getcwd() -> Callable[[], str]:
+    """``os.getcwd`` for the per-run lookup, calling libc's ``getcwd`` without releasing the
+    GIL (ctypes ``PyDLL``); ``os.getcwd`` itself where that is not available.
+
+    ``os.getcwd`` releases the GIL. Released once per run, every ~100 us, it starves the span
+    export thread: a thread waiting for the GIL only forces a switch when the holder has not
+    let go for a whole switch interval (5 ms), and the releasing thread takes it straight
+    back. Spans then pile up in the queue by the ten thousand and every full garbage
+    collection walks them. The result is the same string: the path decoded as
+    ``os.getcwd`` decodes it (``os.fsdecode``)."""
+    if os.name != "posix":
+        return os.getcwd
+    try:
+        import ctypes
+
+        libc_getcwd = ctypes.PyDLL(None).getcwd
+    except (ImportError, OSError, AttributeError):
+        return os.getcwd
+    libc_getcwd.argtypes = (ctypes.c_char_p, ctypes.c_size_t)
+    libc_getcwd.restype = ctypes.c_void_p
+    make_buffer = ctypes.c_char * _CWD_BUFFER
+
+    def getcwd() -> str:
+        buffer = make_buffer()
+        if not libc_getcwd(buffer, _CWD_BUFFER):  # a longer path, or an error: as os reports
+            return os.getcwd()
+        return os.fsdecode(buffer.value)
+
+    return getcwd
+
+
+_CWD_BUFFER = 4096
+
+
+def _getcwd() -> str:
+    global _getcwd
+    _getcwd = _gil_holding_getcwd()  # chosen once, on first use (ctypes off the import path)
+    return _getcwd()
+
+
 _by_cwd: dict[str, tuple[str, tuple[str, ...]]] = {}
 _MAX_CWDS = 64
 
@@ -34,7 +75,7 @@ def head_facts(folder: str | None = None) -> tuple[str, tuple[str, ...]]:
     cwd string (a ``chdir`` selects another entry), at most ``_MAX_CWDS`` of them."""
     if folder:
         return _head(os.path.abspath(folder))
-    cwd = os.getcwd()
+    cwd = _getcwd()
     facts = _by_cwd.get(cwd)
     if facts is None:
         if len(_by_cwd) >= _MAX_CWDS:
