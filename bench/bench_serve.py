@@ -1,9 +1,11 @@
-"""`mltrace serve`: CLI `mltrace trace` latency with the server running vs. without, beside the
-start-up floor of the two imports a CLI may need (chDB without the server, clickhouse-connect
-with it); and the `clickhouse` backend's logging overhead per run (through `mltrace serve`)
-vs. a bare OpenTelemetry span whose exporter discards it.
+"""Cold `mltrace` CLI commands on a store of SDK-logged runs, without a server and through a
+running `mltrace serve` (which runs store commands for local processes), beside the floors
+measured in the same run: `python -c "import chdb"` (what a CLI opening the store cannot go
+under) and `python -c "import http.client"` (a bare interpreter that could talk to a server).
 
-    python bench/bench_serve.py [--runs 10000] [--cli-samples 10] [--log-runs 2000]
+    python bench/bench_serve.py [--runs 1000000] [--samples 10] [--home DIR]
+
+``--home DIR`` keeps the store in DIR and reuses it on the next run of the same size.
 """
 
 from __future__ import annotations
@@ -11,155 +13,99 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import resource
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _synthetic import DEPTH, chain_output, fill
+from _sdk_store import chain_output, reuse_or_build
 from _table import markdown_table, percentile
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
-import mltrace_otel as mltrace
-from mltrace_otel import semconv, state
+from mltrace_otel import state
 from mltrace_otel.server import discovery
 
+LOCAL_TARGET_MS = 500.0
+SERVED_TARGET_MS = 200.0
+MLTRACE = [sys.executable, "-m", "mltrace_otel.cli"]
 
-class _Discard(SpanExporter):
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        return SpanExportResult.SUCCESS
 
-
-def _seconds(command: list[str], env: dict[str, str], samples: int
-             ) -> tuple[list[float], list[float]]:
-    """Wall-clock and CPU (user + system) seconds of ``samples`` runs of ``command``."""
-    latencies, cpu = [], []
+def cold_ms(home: Path, command: list[str], samples: int) -> list[float]:
+    """Wall milliseconds of ``samples`` fresh processes running ``command``."""
+    environment = {**os.environ, "MLTRACE_HOME": str(home)}
+    environment.pop("MLTRACE_BACKEND", None)
+    latencies = []
     for _ in range(samples):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        subprocess.run(command, env=env, check=True, capture_output=True)
-        latencies.append(time.perf_counter() - start)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    return latencies, cpu
+        subprocess.run(command, env=environment, check=True, capture_output=True)
+        latencies.append((time.perf_counter() - start) * 1e3)
+    return latencies
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
-def _start_server(home: Path) -> subprocess.Popen[bytes]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mltrace_otel.cli", "serve", "--home", str(home),
-         "--port", str(port), "--otlp-port", "0"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
+def start_server(home: Path) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen([*MLTRACE, "serve", "--home", str(home), "--port",
+                                str(free_port()), "--otlp-port", "0"], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
     while discovery.running_server(home) is None:
         if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("mltrace serve did not start")
-        time.sleep(0.05)
+            raise SystemExit("mltrace serve did not start")
+        time.sleep(0.2)
     return process
-
-
-def _per_run(body: Callable[[], None], runs: int, flush: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    for _ in range(runs):
-        body()
-    flush()
-    return (time.perf_counter() - start) / runs * 1e6
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=10_000, help="stored runs")
-    parser.add_argument("--cli-samples", type=int, default=10)
-    parser.add_argument("--log-runs", type=int, default=2_000)
+    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--samples", type=int, default=5)
+    parser.add_argument("--home", type=Path, default=None)
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="mltrace-bench-serve-"))
-    mltrace.configure(home=home)
-    fill(state.store(), args.runs)
+    home = args.home or Path(tempfile.mkdtemp(prefix="mltrace-bench-serve-"))
+    built = reuse_or_build(home, args.runs)
     state.store().close()
-    env = {**os.environ, "MLTRACE_HOME": str(home)}
-    env.pop("MLTRACE_BACKEND", None)
-    chains = args.runs // DEPTH
-    trace = [sys.executable, "-m", "mltrace_otel.cli", "trace",
-             chain_output(random.randrange(chains)), "--json"]
-    floor = [sys.executable, "-c"]
-    timings = [
-        ("python -c pass", _seconds([*floor, "pass"], env, args.cli_samples)),
-        ("python -c 'import chdb'", _seconds([*floor, "import chdb"], env, args.cli_samples)),
-        ("python -c 'import clickhouse_connect'",
-         _seconds([*floor, "import clickhouse_connect"], env, args.cli_samples)),
-        ("mltrace trace --json, embedded store (no server)",
-         _seconds(trace, env, args.cli_samples)),
-    ]
-    server = _start_server(home)
+    chains = args.runs // 10
+    commands = {
+        "trace": ["trace", chain_output(random.randrange(chains)), "--json"],
+        "recent": ["recent", "--json"],
+    }
+    floors = {
+        "import chdb": cold_ms(home, [sys.executable, "-c", "import chdb"], args.samples),
+        "import http.client": cold_ms(home, [sys.executable, "-c", "import http.client"],
+                                      args.samples),
+    }
+    local = {name: cold_ms(home, [*MLTRACE, *command], args.samples)
+             for name, command in commands.items()}
+    server = start_server(home)
     try:
-        timings.append(("mltrace trace --json, through mltrace serve",
-                        _seconds(trace, env, args.cli_samples)))
-        overhead = _logging_overhead(discovery.running_server(home), args.log_runs)
+        served = {name: cold_ms(home, [*MLTRACE, *command], args.samples)
+                  for name, command in commands.items()}
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=60)
-    print(f"CLI latency ({args.runs:,} stored runs, depth-{DEPTH} trace, "
-          f"{args.cli_samples} samples each)\n")
-    print(markdown_table(
-        ["process", "wall p50 ms", "wall p95 ms", "CPU p50 ms"],
-        [(name, f"{percentile(wall, 0.5) * 1e3:.0f}", f"{percentile(wall, 0.95) * 1e3:.0f}",
-          f"{percentile(cpu, 0.5) * 1e3:.0f}") for name, (wall, cpu) in timings],
-    ))
-    print(f"\nload average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print("\ntarget: mltrace trace through mltrace serve < 300 ms\n")
-    print(f"Per-run logging overhead ({args.log_runs} runs, incl. the final flush)\n")
-    bare = overhead[0][1]
-    print(markdown_table(
-        ["variant", "µs per run", "vs bare span"],
-        [(name, f"{micros:.0f}", f"{micros / bare:.1f}x") for name, micros in overhead],
-    ))
-
-
-def _logging_overhead(server: discovery.ServerInfo | None, runs: int) -> list[tuple[str, float]]:
-    assert server is not None
-    provider = TracerProvider()
-    processor = BatchSpanProcessor(_Discard())
-    provider.add_span_processor(processor)
-    tracer = provider.get_tracer(semconv.SCOPE_NAME)
-    attributes = {semconv.COMPONENT_NAME: "bench", semconv.RUN_INPUTS: ["features.parquet"],
-                  semconv.RUN_OUTPUTS: ["predictions.csv"]}
-
-    def bare() -> None:
-        with tracer.start_as_current_span("bench", attributes=attributes):
-            pass
-
-    mltrace.configure(backend="clickhouse", url=server.store_url,
-                      home=Path(tempfile.mkdtemp(prefix="mltrace-bench-client-")))
-    component = mltrace.Component("bench")
-
-    @component.run(input_vars=["features"], output_vars=["predictions"])
-    def decorated() -> None:
-        features = "features.parquet"  # noqa: F841 (logged by name)
-        predictions = "predictions.csv"  # noqa: F841
-
-    decorated()  # connect, warm caches
-    state.flush()
-    return [
-        ("bare OpenTelemetry span, discarding exporter", _per_run(bare, runs,
-                                                                   processor.force_flush)),
-        ("mltrace @run, clickhouse backend -> mltrace serve", _per_run(decorated, runs,
-                                                                        state.flush)),
-    ]
+        server.terminate()
+        server.wait(timeout=120)
+    rows, verdicts = [], []
+    for name in commands:
+        here, there = percentile(local[name], 0.5), percentile(served[name], 0.5)
+        rows.append((f"mltrace {name}", f"{here:.0f}",
+                     f"{percentile(floors['import chdb'], 0.5):.0f}", f"{there:.0f}",
+                     f"{percentile(floors['import http.client'], 0.5):.0f}"))
+        verdicts.append(f"{name} without a server <= {LOCAL_TARGET_MS:.0f} ms: {here:.0f} ms -> "
+                        f"{'met' if here <= LOCAL_TARGET_MS else 'missed'}; through mltrace serve "
+                        f"<= {SERVED_TARGET_MS:.0f} ms: {there:.0f} ms -> "
+                        f"{'met' if there <= SERVED_TARGET_MS else 'missed'}")
+    print(f"cold CLI at {args.runs:,} SDK-logged runs ({built}); p50 of {args.samples} "
+          "processes each\n")
+    print(markdown_table(["command", "no server ms", "floor: import chdb ms",
+                          "through mltrace serve ms", "floor: import http.client ms"], rows))
+    print()
+    print("\n".join(verdicts))
 
 
 if __name__ == "__main__":

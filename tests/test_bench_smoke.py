@@ -22,6 +22,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
          "floor: import chdb ms"),
         ("bench_review.py", ["--runs", "200", "--flagged", "5", "--fanouts", "2", "2",
                              "--samples", "1"], "floor s (read the result runs)"),
+        ("bench_serve.py", ["--runs", "200", "--samples", "1"], "through mltrace serve ms"),
     ],
 )
 def test_benchmark_runs_small(tmp_path: Path, script: str, args: list[str], expected: str) -> None:
