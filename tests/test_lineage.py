@@ -334,6 +334,22 @@ def test_get_recent_run_ids_newest_first_across_components(home: Path) -> None:
     assert all(isinstance(run_id, str) for run_id in ids)
 
 
+def test_recent_runs_stay_distinct_when_the_newest_spans_were_stored_many_times(
+    home: Path,
+) -> None:
+    ids = [log(f"comp{index % 3}", index, index + 0.5) for index in range(40)]
+    store = _state.store()
+    newest = ids[-1]
+    for _ in range(5):  # 32 copies of the newest run: more than the newest rows read first
+        store.command("INSERT INTO otel_traces SELECT * FROM otel_traces "
+                      "WHERE SpanId = {id:String}", {"id": newest})
+    assert mltrace.query("SELECT count() FROM mltrace_runs WHERE SpanId = {id:String}",
+                         {"id": newest}) == [(32,)]
+    assert mltrace.get_recent_run_ids(limit=3) == ids[::-1][:3]
+    assert mltrace.get_recent_run_ids(limit=10) == ids[::-1][:10]
+    assert mltrace.get_recent_run_ids(limit=100) == ids[::-1]
+
+
 def test_run_information_exposes_the_documented_fields(home: Path) -> None:
     producer = log("producer", 1, 2, inputs=["raw.csv"], outputs=["model.pkl"])
     consumer = log("consumer", 3, 4, inputs=["model.pkl"], outputs=["preds.csv"])

@@ -130,8 +130,15 @@ def get_recent_run_ids(limit: int = 5, last_run_id: str | None = None) -> list[s
         parameters = {"limit": count, "before": last.start_timestamp, "last": last.id}
         rows = _store().query(_sql.load("recent_before"), parameters).rows
     else:
-        rows = _store().query(_sql.load("recent"), {"limit": count}).rows
+        store, sql = _store(), _sql.load("recent")
+        rows = store.query(sql, {"limit": count, "candidates": 2 * count + 16}).rows
+        if len(rows) < count:  # duplicated spans among the newest rows, or a small store
+            rows = store.query(sql, {"limit": count, "candidates": _EVERY_ROW}).rows
     return [row[0] for row in rows]
+
+
+_EVERY_ROW = 2**64 - 1
+"""``LIMIT`` that keeps every row (UInt64's largest value)."""
 
 
 _ALL = 2**63 - 1
