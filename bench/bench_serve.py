@@ -30,7 +30,9 @@ from mltrace_otel.server import discovery
 
 LOCAL_TARGET_MS = 500.0
 SERVED_TARGET_MS = 200.0
-MLTRACE = [sys.executable, "-m", "mltrace_otel.cli"]
+_SCRIPT = Path(sys.executable).with_name("mltrace")
+MLTRACE = [str(_SCRIPT)] if _SCRIPT.is_file() else [sys.executable, "-m", "mltrace_otel.cli"]
+"""The installed ``mltrace`` script, as a user runs it (``python -m`` where there is none)."""
 
 
 def cold_ms(home: Path, command: list[str], samples: int) -> list[float]:
@@ -100,8 +102,8 @@ def main() -> None:
                         f"{'met' if here <= LOCAL_TARGET_MS else 'missed'}; through mltrace serve "
                         f"<= {SERVED_TARGET_MS:.0f} ms: {there:.0f} ms -> "
                         f"{'met' if there <= SERVED_TARGET_MS else 'missed'}")
-    print(f"cold CLI at {args.runs:,} SDK-logged runs ({built}); p50 of {args.samples} "
-          "processes each\n")
+    print(f"cold CLI ({' '.join(Path(part).name for part in MLTRACE)}) at {args.runs:,} "
+          f"SDK-logged runs ({built}); p50 of {args.samples} processes each\n")
     print(markdown_table(["command", "no server ms", "floor: import chdb ms",
                           "through mltrace serve ms", "floor: import http.client ms"], rows))
     print()
