@@ -106,6 +106,7 @@ class _Server:
         await self._engine.call(self._engine.open)
         info: discovery.ServerInfo | None = None
         ingesting: asyncio.Task[None] | None = None
+        warming: asyncio.Future[None] | None = None
         try:
             await self._listen(
                 clickhouse_application(self._engine, self._users, self._options.limits,
@@ -121,12 +122,15 @@ class _Server:
             ingesting = asyncio.create_task(self._ingest_forever())
             if ready is not None:
                 ready(info)
+            warming = asyncio.ensure_future(self._engine.call(self._engine.warm_index))
             await stop.wait()
         finally:
             if info is not None:
                 discovery.remove(self._settings.home, info.pid)
             for runner in reversed(self._runners):  # OTLP first: its spool files get ingested
                 await runner.cleanup()
+            if warming is not None:
+                await warming  # runs on the chDB thread: close() would wait for it anyway
             if ingesting is not None:
                 ingesting.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
