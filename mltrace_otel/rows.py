@@ -359,11 +359,9 @@ def _sdk_table(spans: Sequence[ReadableSpan]) -> pa.Table | None:
         if links:
             for link in links:
                 link_context = link.context
-                trace_id, span_id = link_context.trace_id, link_context.span_id
-                link_trace_ids.append(format(trace_id, "032x") if trace_id else "")
-                link_span_ids.append(format(span_id, "016x") if span_id else "")
-                state = link_context.trace_state
-                link_states.append(state.to_header() if state else "")
+                link_trace_ids.append(_hex_id(link_context.trace_id, 32))
+                link_span_ids.append(_hex_id(link_context.span_id, 16))
+                link_states.append(_trace_state(link_context.trace_state))
                 add_attributes(link.attributes, link_attribute_offsets, link_keys, link_values)
         link_offsets.append(len(link_span_ids))
     if not _timesin_range({"Timestamp": starts, "Duration": durations,
@@ -373,14 +371,11 @@ def _sdk_table(spans: Sequence[ReadableSpan]) -> pa.Table | None:
     map_list = SCHEMA.field("Events.Attributes").type
     arrays = [
         pa.array(starts, type=_TIME),
-        pa.array([format(value, "032x") if (value := context.trace_id) else ""
-                  for context in contexts], type=_STRING),
-        pa.array([format(value, "016x") if (value := context.span_id) else ""
-                  for context in contexts], type=_STRING),
-        pa.array([format(value, "016x") if parent and (value := parent.span_id) else ""
-                  for parent in parents], type=_STRING),
-        pa.array([state.to_header() if (state := context.trace_state) else ""
-                  for context in contexts], type=_STRING),
+        pa.array([_hex_id(context.trace_id, 32) for context in contexts], type=_STRING),
+        pa.array([_hex_id(context.span_id, 16) for context in contexts], type=_STRING),
+        pa.array([_hex_id(parent.span_id, 16) if parent else "" for parent in parents],
+                 type=_STRING),
+        pa.array([_trace_state(context.trace_state) for context in contexts], type=_STRING),
         pa.array([span.name for span in spans], type=_STRING),
         pa.array([kind_names.get(span.kind, "Unspecified") for span in spans], type=_STRING),
         pa.array(services, type=_STRING),

@@ -17,10 +17,6 @@ from mltrace_otel.secrets import redact
 
 logger = logging.getLogger("mltrace_otel.server")
 
-PIPED_WIDTH = 160
-"""Table width when the caller's output is not a terminal (as ``render`` chooses locally)."""
-
-
 def runner_for(
     group: click.Command,
 ) -> Callable[[list[str], bool, int | None, bool], tuple[int, str, str]]:
@@ -35,7 +31,7 @@ def run_captured(group: click.Command, args: list[str], terminal: bool, width: i
     stdout, stderr = io.StringIO(), io.StringIO()
     printing = render.console
     render.console = Console(file=stdout, highlight=False, force_terminal=terminal,
-                             no_color=no_color, width=width if terminal else PIPED_WIDTH)
+                             no_color=no_color, width=width if terminal else render.PIPED_WIDTH)
     code = 0
     try:
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):

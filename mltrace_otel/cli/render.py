@@ -17,7 +17,10 @@ if TYPE_CHECKING:
     from mltrace_otel.query.impact import Impact
     from mltrace_otel.query.review import Review
 
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+PIPED_WIDTH = 160
+"""Table width when output is not a terminal (a pipe, a file, a server capturing it)."""
+
+console = Console(highlight=False, width=None if sys.stdout.isatty() else PIPED_WIDTH)
 _MAX_LISTED = 6
 
 
