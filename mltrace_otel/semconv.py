@@ -97,6 +97,9 @@ no later than this run is a dependency."""
 RUN_STALENESS_THRESHOLD: Final = "mltrace.run.staleness_threshold"
 """Seconds after which a dependency counts as stale for this run (int)."""
 
+DEFAULT_STALENESS_THRESHOLD: Final = 30 * 24 * 60 * 60
+"""Seconds: the staleness threshold of a run that does not carry one (SPEC 3.4)."""
+
 RUN_CONTINUATION_SPANS: Final = "mltrace.run.continuation_spans"
 """On a run span whose pointers did not fit in one span: how many continuation spans carry
 the rest (int). See ``CONTINUATION``."""

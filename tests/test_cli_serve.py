@@ -36,18 +36,23 @@ PIPELINE = """
     mltrace.flush()
 """
 
-# The `mltrace` script, reporting which heavy modules the process loaded.
+# The `mltrace` script, reporting which heavy modules the process loaded (from an exit
+# function: a store command run locally skips the interpreter's teardown).
 SCRIPT = """
+    import atexit
     import sys
 
     from mltrace_otel.cli.launch import run
 
-    sys.argv[0] = "mltrace"
-    try:
-        run()
-    finally:
+
+    @atexit.register
+    def report():
         loaded = [name for name in ("click", "chdb", "pyarrow") if name in sys.modules]
         print("loaded:" + ",".join(loaded), file=sys.stderr)
+
+
+    sys.argv[0] = "mltrace"
+    run()
 """
 
 

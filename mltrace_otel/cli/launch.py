@@ -7,16 +7,21 @@ it reads or writes the local store (no ``--url``/``--address``, backend ``local`
 server cannot be reached before the request is sent, or does not offer the command endpoint,
 the command runs in this process as it would without a server. Once sent, it is never run a
 second time here (``flag`` or ``note`` would be applied twice).
+
+A store command run here ends with :func:`exit_now`: its exit functions close the store, and
+the interpreter's and chDB's teardown after them (~90 ms, a fifth of the command) is skipped.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
 import sys
-from typing import Any
+import threading
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from mltrace_otel.server import discovery
@@ -32,11 +37,42 @@ def run() -> None:
         sys.exit(code)
     from mltrace_otel.cli.commands import main
 
-    if sys.argv[1:2] and sys.argv[1] in discovery.STORE_COMMANDS:
-        from mltrace_otel.store import local
+    if not (sys.argv[1:2] and sys.argv[1] in discovery.STORE_COMMANDS):
+        main(prog_name="mltrace")
+        return
+    from mltrace_otel.store import local
 
-        local.chdb_without_pyarrow = True
-    main(prog_name="mltrace")
+    local.chdb_without_pyarrow = True
+    try:
+        main(prog_name="mltrace")
+    except SystemExit as done:  # click ends every command this way
+        exit_now(done.code)
+    exit_now(0)
+
+
+def exit_now(code: object) -> NoReturn:
+    """End the process as ``sys.exit(code)`` would, once the exit functions (the store's
+    close among them) have run and the output is flushed, without the interpreter's teardown.
+
+    Falls back to ``sys.exit`` while another non-daemon thread runs: that one is waited for.
+    """
+    if any(thread.is_alive() and not thread.daemon for thread in threading.enumerate()
+           if thread is not threading.current_thread()):
+        sys.exit(code)
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        print(code, file=sys.stderr)
+        status = 1
+    import atexit
+
+    atexit._run_exitfuncs()  # what the interpreter runs first on the way out
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (`mltrace recent | head`)
+            stream.flush()
+    os._exit(status)
 
 
 def forward(args: list[str]) -> int | None:

@@ -7,8 +7,8 @@ import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 
+from mltrace_otel import semconv
 from mltrace_otel.query.models import Run
-from mltrace_otel.sdk.run import DEFAULT_STALENESS_THRESHOLD
 from mltrace_otel.store import Store, sql
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -52,4 +52,4 @@ def _micros(moment: datetime) -> int:
 
 def _threshold(run: Run) -> int:
     """The run's staleness threshold in seconds; unset (or 0) means the default, 30 days."""
-    return run.staleness_threshold or DEFAULT_STALENESS_THRESHOLD
+    return run.staleness_threshold or semconv.DEFAULT_STALENESS_THRESHOLD

@@ -14,11 +14,11 @@ from typing import Any, TypeVar, overload
 
 from opentelemetry import trace
 
-from mltrace_otel import state
+from mltrace_otel import semconv, state
 from mltrace_otel.sdk import datatests
 from mltrace_otel.sdk.capture import UNCAPTURED, LocalsCapture
 from mltrace_otel.sdk.pointers import IOPointer, PointerType, pointers_from_value
-from mltrace_otel.sdk.run import DEFAULT_STALENESS_THRESHOLD, ComponentMeta, ComponentRun, emit
+from mltrace_otel.sdk.run import ComponentMeta, ComponentRun, emit
 
 logger = logging.getLogger("mltrace_otel")
 
@@ -97,7 +97,7 @@ class Component:
         input_vars: Sequence[str] | None = None,
         output_vars: Sequence[str] | None = None,
         endpoint: bool = False,
-        staleness_threshold: int = DEFAULT_STALENESS_THRESHOLD,
+        staleness_threshold: int = semconv.DEFAULT_STALENESS_THRESHOLD,
         auto_log: bool = False,
         **kwargs: Any,
     ) -> Callable[[F], F]: ...
@@ -107,7 +107,7 @@ class Component:
         input_vars: Sequence[str] | Callable[..., Any] | None = None,
         output_vars: Sequence[str] | None = None,
         endpoint: bool = False,
-        staleness_threshold: int = DEFAULT_STALENESS_THRESHOLD,
+        staleness_threshold: int = semconv.DEFAULT_STALENESS_THRESHOLD,
         auto_log: bool = False,
         **kwargs: Any,
     ) -> Any:
@@ -473,7 +473,7 @@ def register(
     input_kwargs: dict[str, str] | None = None,
     output_kwargs: dict[str, str] | None = None,
     endpoint: bool = False,
-    staleness_threshold: int = DEFAULT_STALENESS_THRESHOLD,
+    staleness_threshold: int = semconv.DEFAULT_STALENESS_THRESHOLD,
     auto_log: bool = False,
 ) -> Callable[[F], F]:
     """mltrace's ``register`` decorator, in mltrace's positional order: ``inputs``/``outputs``

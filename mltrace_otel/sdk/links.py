@@ -18,9 +18,10 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import OrderedDict
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from opentelemetry.trace import SpanContext
+if TYPE_CHECKING:
+    from opentelemetry.trace import SpanContext
 
 _MAX_POINTERS = 100_000
 _MAX_PRODUCERS_PER_KEY = 8

@@ -21,9 +21,6 @@ from mltrace_otel.sdk.pointers import IOPointer, PointerType, type_name
 
 logger = logging.getLogger("mltrace_otel")
 
-DEFAULT_STALENESS_THRESHOLD = 30 * 24 * 60 * 60
-"""Seconds: a dependency older than this (relative to the run) is stale (SPEC 3.4)."""
-
 
 def to_nanos(timestamp: datetime | float | int | None) -> int:
     """Nanoseconds since the epoch; a naive ``datetime`` is UTC, ``None`` is now.
@@ -99,7 +96,7 @@ class ComponentRun:
         self.notes = notes
         self.id = id
         self.upstream: list[str] = []
-        self.staleness_threshold: int = DEFAULT_STALENESS_THRESHOLD
+        self.staleness_threshold: int = semconv.DEFAULT_STALENESS_THRESHOLD
         self.meta = ComponentMeta()
         self.events: list[SpanEvent] = []
         self.error: BaseException | None = None
