@@ -124,8 +124,15 @@ def spans_table(spans: Sequence[ReadableSpan]) -> pa.Table:
 
 
 def encode_arrow(spans: Sequence[ReadableSpan]) -> bytes:
-    """An Arrow IPC file holding the ``otel_traces`` rows of a batch of SDK spans."""
-    return arrow_file(spans_table(spans))
+    """An Arrow IPC file holding the ``otel_traces`` rows of a batch of SDK spans.
+
+    The Arrow memory the batch needed goes back to the system once the file is built: a
+    logging process encodes one batch every few thousand runs, and Arrow's allocator would
+    keep its peak (~50 MiB of a logging process's RSS, bench/bench_logging.py --rss-runs).
+    """
+    payload = arrow_file(spans_table(spans))
+    pa.default_memory_pool().release_unused()
+    return payload
 
 
 def encode_spans(spans: Sequence[ReadableSpan]) -> Batch:
