@@ -20,6 +20,7 @@ logging N bare spans the same way.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import resource
 import statistics
@@ -89,7 +90,7 @@ def _rss_verdict(rss: float, runs: int) -> str:
 def rss_table(runs: int) -> None:
     """RSS of a fresh process per variant, each measured in its own child process."""
     rows = []
-    for variant in ("floor", "decorator"):
+    for variant in ("floor", "decorator", "decorator, new files"):
         child = subprocess.run(
             [sys.executable, __file__, "--rss-child", variant, "--runs", str(runs)],
             capture_output=True, text=True, check=True, env=os.environ.copy(),
@@ -127,7 +128,7 @@ def rss_child(variant: str, runs: int) -> None:
         flush: Callable[[], object] = processor.force_flush
     else:
         mltrace.configure(home=Path(tempfile.mkdtemp(prefix="mltrace-bench-rss-")))
-        body = decorated_no_op()
+        body = decorated_no_op() if variant == "decorator" else decorated_new_files()
         flush = state.flush
     body()
     flush()
@@ -151,13 +152,29 @@ def decorated_no_op() -> Callable[[], None]:
     return decorated
 
 
+def decorated_new_files() -> Callable[[], None]:
+    """The same step reading and writing new files each run (a batch job): every pointer
+    name is new, so the links registry fills up to its bound (sdk/links.py)."""
+    component = mltrace.Component("bench", owner="bench", tags=["bench"])
+    counter = itertools.count()
+
+    @component.run(input_vars=["features", "model"], output_vars=["predictions"])
+    def decorated(index: int) -> None:
+        features = f"features-{index}.parquet"  # noqa: F841 (logged by name)
+        model = "model.pkl"  # noqa: F841
+        predictions = f"predictions-{index}.csv"  # noqa: F841
+
+    return lambda: decorated(next(counter))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--rss-runs", type=int, default=0,
                         help="measure resident memory after this many runs instead")
-    parser.add_argument("--rss-child", choices=["floor", "decorator"], help=argparse.SUPPRESS)
+    parser.add_argument("--rss-child", choices=["floor", "decorator", "decorator, new files"],
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rss_child:
         rss_child(args.rss_child, args.runs)

@@ -4,7 +4,7 @@ and ``_MAX_PRODUCERS_PER_KEY`` runs per pointer or component, the newest kept.""
 from __future__ import annotations
 
 import pytest
-from opentelemetry.trace import SpanContext, TraceFlags
+from opentelemetry.trace import SpanContext, TraceFlags, TraceState
 
 from mltrace_otel.sdk import links
 
@@ -39,3 +39,17 @@ def test_the_registry_keeps_the_newest_runs_per_component_and_pointer() -> None:
     assert registry.latest_run("writer", oldest_kept) == _context(oldest_kept)
     assert registry.latest_run("writer", oldest_kept - 1) is None
     assert registry.producer("shared.csv", "", oldest_kept - 1) is None
+
+
+def test_a_run_comes_back_as_the_span_context_it_was_logged_with() -> None:
+    registry = links.LocalLineage()
+    largest = SpanContext((1 << 128) - 1, (1 << 64) - 1, is_remote=False,
+                          trace_flags=TraceFlags(1),
+                          trace_state=TraceState([("vendor", "value")]))
+    plain = SpanContext(1 << 100, 7, is_remote=False, trace_flags=TraceFlags(0))
+    registry.record("writer", ["a.csv"], ["v1"], largest, 10, 20)
+    registry.record("other", ["b.csv"], [""], plain, -5, 3)
+    assert registry.producer("a.csv", "v1", 10) == largest
+    assert registry.producer("a.csv", "v2", 10) is None
+    assert registry.latest_run("writer", 9) is None
+    assert registry.latest_run("other", 0) == plain

@@ -7,8 +7,8 @@ later than the consumer, ties broken by later end, then later logged.
 
 Its state is bounded whatever a process logs: at most ``_MAX_POINTERS`` (100,000) pointer
 names (the name first seen longest ago is dropped first), each with its newest
-``_MAX_PRODUCERS_PER_KEY`` (8) producing runs, and the newest 8 runs per component (one
-entry is a span context, two timestamps and a sequence number: tens of MiB at the cap). A
+``_MAX_PRODUCERS_PER_KEY`` (8) producing runs, and the newest 8 runs per component. A run
+is kept packed (ids, flags, start, end and sequence in 49 bytes): ~40 MiB at the cap. A
 consumer whose producer was dropped still gets its lineage from the store's queries; only
 the span link is missing.
 """
@@ -16,24 +16,22 @@ the span link is missing.
 from __future__ import annotations
 
 import itertools
+import struct
 import threading
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any
 
-if TYPE_CHECKING:
-    from opentelemetry.trace import SpanContext
+from opentelemetry.trace import SpanContext, TraceFlags, TraceState
 
 _MAX_POINTERS = 100_000
 _MAX_PRODUCERS_PER_KEY = 8
 
+_PACKED = struct.Struct("<QQQqqqB")
+"""A logged run in 49 bytes: trace id (high, low), span id, start, end, sequence, flags."""
 
-class LoggedRun(NamedTuple):
-    """What the registry keeps of a run logged by this process."""
-
-    context: SpanContext
-    start_ns: int
-    end_ns: int
-    sequence: int
+_Run = bytes | tuple[bytes, TraceState]
+"""A packed run, with its trace state when that is not empty (a run's spans rarely have one).
+At the cap, ~40 MiB; the SDK's span contexts and a tuple per run took ~80 MiB."""
 
 
 class LocalLineage:
@@ -46,8 +44,9 @@ class LocalLineage:
     def clear(self) -> None:
         """Forget every run (the configuration switched to another store)."""
         with self._lock:
-            self._producers: OrderedDict[str, list[tuple[LoggedRun, str]]] = OrderedDict()
-            self._component_runs: dict[str, list[LoggedRun]] = {}
+            # per pointer name: (run, version written, run, version written, ...), oldest first
+            self._producers: OrderedDict[str, tuple[Any, ...]] = OrderedDict()
+            self._component_runs: dict[str, tuple[_Run, ...]] = {}
             self._sequence = itertools.count()
 
     def record(
@@ -62,52 +61,60 @@ class LocalLineage:
         """Remember a finished run and the pointers (names, versions) it wrote; of a run
         with more than the registry holds, its last ones (the registry keeps the newest)."""
         with self._lock:
-            sequence = next(self._sequence)
-            run = LoggedRun(context, start_ns, end_ns, sequence)
-            _append(self._component_runs.setdefault(component, []), run)
+            run = _pack(context, start_ns, end_ns, next(self._sequence))
+            runs = self._component_runs
+            kept = runs.get(component, ())
+            runs[component] = (*kept[max(0, len(kept) + 1 - _MAX_PRODUCERS_PER_KEY):], run)
             first = max(0, len(names) - _MAX_POINTERS)
             producers = self._producers
             for index in range(first, len(names)):
                 name = names[index]
                 entries = producers.get(name)
                 if entries is None:
-                    entries = producers[name] = []
+                    producers[name] = (run, versions[index])
                     if len(producers) > _MAX_POINTERS:
                         producers.popitem(last=False)
-                _append(entries, (run, versions[index]))
+                else:
+                    kept = entries[max(0, len(entries) + 2 - 2 * _MAX_PRODUCERS_PER_KEY):]
+                    producers[name] = (*kept, run, versions[index])
 
     def producer(self, name: str, version: str, start_ns: int) -> SpanContext | None:
         """Latest run of this process that wrote ``name`` (at ``version``, if given)."""
         entries = self._producers.get(name)
         if not entries:
             return None
-        candidates = [
-            run
-            for run, written in entries
-            if run.start_ns <= start_ns and (not version or written == version)
-        ]
-        return _latest(candidates)
+        return _latest((entries[index] for index in range(0, len(entries), 2)
+                        if not version or entries[index + 1] == version), start_ns)
 
     def latest_run(self, component: str, start_ns: int) -> SpanContext | None:
         """Latest run of ``component`` in this process that started no later than ``start_ns``."""
-        entries = self._component_runs.get(component, [])
-        return _latest([entry for entry in entries if entry.start_ns <= start_ns])
+        return _latest(self._component_runs.get(component, ()), start_ns)
 
 
-def _append(entries: list[Any], run: Any) -> None:
-    entries.append(run)
-    if len(entries) > _MAX_PRODUCERS_PER_KEY:
-        del entries[0]
+def _pack(context: SpanContext, start_ns: int, end_ns: int, sequence: int) -> _Run:
+    packed = _PACKED.pack(context.trace_id >> 64, context.trace_id & (1 << 64) - 1,
+                          context.span_id, start_ns, end_ns, sequence, context.trace_flags)
+    return (packed, context.trace_state) if context.trace_state else packed
 
 
-def _latest(candidates: list[LoggedRun]) -> SpanContext | None:
-    """SPEC 3.3's pick: latest start, then later end, then later logged. The query side
-    orders "logged" the same way: ``LoggedAt`` follows the order in which a process exported
-    its spans (``queries/schema/11_mltrace_runs_mv.sql``), which is the order they ended."""
-    if not candidates:
+def _latest(runs: Any, start_ns: int) -> SpanContext | None:
+    """SPEC 3.3's pick among the runs that started no later than ``start_ns``: latest
+    start, then later end, then later logged. The query side orders "logged" the same way:
+    ``LoggedAt`` follows the order in which a process exported its spans
+    (``queries/schema/11_mltrace_runs_mv.sql``), which is the order they ended."""
+    best: tuple[int, int, int] | None = None
+    chosen: _Run | None = None
+    for run in runs:
+        high, low, _, start, end, sequence, _ = _PACKED.unpack(
+            run if isinstance(run, bytes) else run[0])
+        if start <= start_ns and (best is None or (start, end, sequence) > best):
+            best, chosen = (start, end, sequence), run
+    if chosen is None:
         return None
-    best = max(candidates, key=lambda run: (run.start_ns, run.end_ns, run.sequence))
-    return best.context
+    packed, state = (chosen, None) if isinstance(chosen, bytes) else chosen
+    high, low, span_id, _, _, _, flags = _PACKED.unpack(packed)
+    return SpanContext(high << 64 | low, span_id, is_remote=False,
+                       trace_flags=TraceFlags(flags), trace_state=state)
 
 
 registry = LocalLineage()
