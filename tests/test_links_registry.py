@@ -53,3 +53,17 @@ def test_a_run_comes_back_as_the_span_context_it_was_logged_with() -> None:
     assert registry.producer("a.csv", "v2", 10) is None
     assert registry.latest_run("writer", 9) is None
     assert registry.latest_run("other", 0) == plain
+
+
+def test_runs_logged_outside_the_nanosecond_range_keep_their_order() -> None:
+    registry = links.LocalLineage()
+    ancient = SpanContext(1, 1, is_remote=False)
+    modern = SpanContext(1, 2, is_remote=False)
+    far_future = SpanContext(1, 3, is_remote=False)
+    year_one_ns = -62_135_596_800 * 10**9  # datetime(1, 1, 1): beyond a signed 64-bit ns
+    registry.record("writer", ["a.csv"], [""], ancient, year_one_ns, year_one_ns + 1)
+    registry.record("writer", ["a.csv"], [""], modern, 10, 20)
+    registry.record("writer", ["a.csv"], [""], far_future, 1 << 70, (1 << 70) + 1)
+    assert registry.producer("a.csv", "", 0) == ancient
+    assert registry.producer("a.csv", "", 15) == modern
+    assert registry.latest_run("writer", 1 << 71) == far_future

@@ -29,6 +29,10 @@ _MAX_PRODUCERS_PER_KEY = 8
 _PACKED = struct.Struct("<QQQqqqB")
 """A logged run in 49 bytes: trace id (high, low), span id, start, end, sequence, flags."""
 
+_NS_MIN, _NS_MAX = -(1 << 63), (1 << 63) - 1
+"""Times are kept as signed 64-bit nanoseconds (1677 to 2262); a run logged with a time
+outside that range (``datetime(1, 1, 1)``) is kept at the nearest end of it."""
+
 _Run = bytes | tuple[bytes, TraceState]
 """A packed run, with its trace state when that is not empty (a run's spans rarely have one).
 At the cap, ~40 MiB; the SDK's span contexts and a tuple per run took ~80 MiB."""
@@ -93,8 +97,13 @@ class LocalLineage:
 
 def _pack(context: SpanContext, start_ns: int, end_ns: int, sequence: int) -> _Run:
     packed = _PACKED.pack(context.trace_id >> 64, context.trace_id & (1 << 64) - 1,
-                          context.span_id, start_ns, end_ns, sequence, context.trace_flags)
+                          context.span_id, _clamp(start_ns), _clamp(end_ns), sequence,
+                          context.trace_flags)
     return (packed, context.trace_state) if context.trace_state else packed
+
+
+def _clamp(ns: int) -> int:
+    return min(max(ns, _NS_MIN), _NS_MAX)
 
 
 def _latest(runs: Any, start_ns: int) -> SpanContext | None:
