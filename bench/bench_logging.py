@@ -71,11 +71,13 @@ def per_run(
     )
 
 
-def rss_mib() -> float:
-    """Current resident set size of this process (Linux ``/proc``; else peak RSS)."""
+def rss_mib(field: str = "VmRSS") -> float:
+    """Resident set size of this process, now (``VmRSS``) or at its peak (``VmHWM``), from
+    Linux ``/proc``; elsewhere the peak from getrusage (on Linux that one survives exec, so
+    a benchmark started by a large process would report its parent's peak)."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
@@ -265,7 +267,7 @@ def main() -> None:
             f"{ratio:.2f}x",
             "-" if name == own_floor else ("met" if ratio <= TARGET_RATIO else "missed"),
         ))
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = rss_mib("VmHWM")
     print(f"Per-run logging cost ({args.runs:,} runs per sample, median of {args.repeat}, "
           f"export included; peak RSS {rss:.0f} MiB)\n")
     print(markdown_table(

@@ -15,7 +15,8 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
 @pytest.mark.parametrize(
     ("script", "args", "expected"),
     [
-        ("bench_logging.py", ["--runs", "300", "--repeat", "1"], "floor: bare SDK span"),
+        ("bench_logging.py", ["--runs", "300", "--repeat", "1"],
+         "floor for the decorator: bare SDK span"),
         ("bench_logging.py", ["--rss-runs", "300"], "RSS MiB after 300 runs"),
         ("bench_ingest.py", ["--runs", "400", "--stored", "0", "100"], "floor runs/s"),
         ("bench_trace.py", ["--sizes", "200", "--samples", "3", "--cli-samples", "1"],
