@@ -29,6 +29,7 @@ _MAX_PRODUCERS_PER_KEY = 8
 _PACKED = struct.Struct("<QQQqqqB")
 """A logged run in 49 bytes: trace id (high, low), span id, start, end, sequence, flags."""
 
+_LOW_64 = (1 << 64) - 1
 _NS_MIN, _NS_MAX = -(1 << 63), (1 << 63) - 1
 """Times are kept as signed 64-bit nanoseconds (1677 to 2262); a run logged with a time
 outside that range (``datetime(1, 1, 1)``) is kept at the nearest end of it."""
@@ -96,10 +97,12 @@ class LocalLineage:
 
 
 def _pack(context: SpanContext, start_ns: int, end_ns: int, sequence: int) -> _Run:
-    packed = _PACKED.pack(context.trace_id >> 64, context.trace_id & (1 << 64) - 1,
-                          context.span_id, _clamp(start_ns), _clamp(end_ns), sequence,
-                          context.trace_flags)
-    return (packed, context.trace_state) if context.trace_state else packed
+    if not (_NS_MIN <= start_ns <= _NS_MAX and _NS_MIN <= end_ns <= _NS_MAX):
+        start_ns, end_ns = _clamp(start_ns), _clamp(end_ns)
+    trace_id, state = context.trace_id, context.trace_state
+    packed = _PACKED.pack(trace_id >> 64, trace_id & _LOW_64, context.span_id, start_ns, end_ns,
+                          sequence, context.trace_flags)
+    return (packed, state) if state else packed
 
 
 def _clamp(ns: int) -> int:
