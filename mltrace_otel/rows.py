@@ -33,6 +33,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from mltrace_otel import semconv
 from mltrace_otel._pcommon import any_value_string, sdk_value_string
+from mltrace_otel.arrow_columns import int32s, int64s, strings, uint64s
 from mltrace_otel.repair import (
     EARLIEST_NS,
     LATEST_NS,
@@ -266,16 +267,13 @@ def _value_string(value: Any) -> str:
 
 
 def _map_array(offsets: list[int], keys: list[str], values: list[str]) -> pa.Array:
-    key_array = pa.array(keys, type=_STRING)
-    if key_array.null_count:
-        raise ValueError("a map key is null")
     return pa.MapArray.from_arrays(
-        pa.array(offsets, type=pa.int32()), key_array, pa.array(values, type=_STRING), type=_MAP
+        int32s(offsets), strings(keys, _STRING), strings(values, _STRING), type=_MAP
     )
 
 
 def _list_array(offsets: list[int], values: pa.Array, type: pa.DataType) -> pa.Array:
-    return pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), values, type=type)
+    return pa.ListArray.from_arrays(int32s(offsets), values, type=type)
 
 
 def _sdk_table(spans: Sequence[ReadableSpan]) -> pa.Table | None:
@@ -377,30 +375,28 @@ def _sdk_table(spans: Sequence[ReadableSpan]) -> pa.Table | None:
     time_list, string_list = SCHEMA.field("Events.Timestamp").type, pa.list_(_STRING)
     map_list = SCHEMA.field("Events.Attributes").type
     arrays = [
-        pa.array(starts, type=_TIME),
-        pa.array([_hex_id(context.trace_id, 32) for context in contexts], type=_STRING),
-        pa.array([_hex_id(context.span_id, 16) for context in contexts], type=_STRING),
-        pa.array([_hex_id(parent.span_id, 16) if parent else "" for parent in parents],
-                 type=_STRING),
-        pa.array([_trace_state(context.trace_state) for context in contexts], type=_STRING),
-        pa.array([span.name for span in spans], type=_STRING),
-        pa.array([kind_names.get(span.kind, "Unspecified") for span in spans], type=_STRING),
-        pa.array(services, type=_STRING),
+        int64s(starts, _TIME),
+        strings([_hex_id(context.trace_id, 32) for context in contexts], _STRING),
+        strings([_hex_id(context.span_id, 16) for context in contexts], _STRING),
+        strings([_hex_id(parent.span_id, 16) if parent else "" for parent in parents], _STRING),
+        strings([_trace_state(context.trace_state) for context in contexts], _STRING),
+        strings([span.name for span in spans], _STRING),
+        strings([kind_names.get(span.kind, "Unspecified") for span in spans], _STRING),
+        strings(services, _STRING),
         _map_array(resource_offsets, resource_keys, resource_values),
-        pa.array([scope.name if scope else "" for scope in scopes], type=_STRING),
-        pa.array([(scope.version or "") if scope else "" for scope in scopes], type=_STRING),
+        strings([scope.name if scope else "" for scope in scopes], _STRING),
+        strings([(scope.version or "") if scope else "" for scope in scopes], _STRING),
         _map_array(attribute_offsets, attribute_keys, attribute_values),
-        pa.array(durations, type=pa.uint64()),
-        pa.array([status_names.get(status.status_code, "") for status in statuses],
-                 type=_STRING),
-        pa.array([status.description or "" for status in statuses], type=_STRING),
-        _list_array(event_offsets, pa.array(event_times, type=_TIME), time_list),
-        _list_array(event_offsets, pa.array(event_names, type=_STRING), string_list),
+        uint64s(durations),
+        strings([status_names.get(status.status_code, "") for status in statuses], _STRING),
+        strings([status.description or "" for status in statuses], _STRING),
+        _list_array(event_offsets, int64s(event_times, _TIME), time_list),
+        _list_array(event_offsets, strings(event_names, _STRING), string_list),
         _list_array(event_offsets, _map_array(event_attribute_offsets, event_keys,
                                               event_values), map_list),
-        _list_array(link_offsets, pa.array(link_trace_ids, type=_STRING), string_list),
-        _list_array(link_offsets, pa.array(link_span_ids, type=_STRING), string_list),
-        _list_array(link_offsets, pa.array(link_states, type=_STRING), string_list),
+        _list_array(link_offsets, strings(link_trace_ids, _STRING), string_list),
+        _list_array(link_offsets, strings(link_span_ids, _STRING), string_list),
+        _list_array(link_offsets, strings(link_states, _STRING), string_list),
         _list_array(link_offsets, _map_array(link_attribute_offsets, link_keys, link_values),
                     map_list),
     ]

@@ -1,0 +1,49 @@
+"""Arrow arrays built from their buffers, for the exporter's column-wise fast path.
+
+``pyarrow.array`` imports pandas on its first call whenever pandas is installed (it checks
+whether the input is a pandas object): ~54 MiB of resident memory and a pause on the span
+export thread, in a pipeline process that may never use pandas. Building the same arrays
+from their value and offset buffers never touches pandas, and is faster for the flat lists
+the exporter has (~150 ns against ~280 ns per string). Each builder accepts exactly what it
+documents and raises otherwise (``AttributeError``, ``TypeError``, ``OverflowError``,
+``UnicodeEncodeError``), so a caller can fall back to ``pyarrow.array`` for anything unusual.
+"""
+
+from __future__ import annotations
+
+import array
+import itertools
+from collections.abc import Sequence
+
+import pyarrow as pa
+
+__all__ = ["int32s", "int64s", "strings", "uint64s"]
+
+
+def strings(values: Sequence[str], type: pa.DataType) -> pa.Array:
+    """A ``string`` array of ``str`` values (no nulls); surrogates raise ``UnicodeEncodeError``."""
+    encoded = [value.encode() for value in values]
+    offsets = array.array("i", itertools.accumulate(map(len, encoded), initial=0))
+    return pa.Array.from_buffers(
+        type, len(encoded), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))]
+    )
+
+
+def int32s(values: Sequence[int]) -> pa.Array:
+    """An ``int32`` array (list and map offsets)."""
+    return _fixed_width(values, "i", pa.int32())
+
+
+def int64s(values: Sequence[int], type: pa.DataType) -> pa.Array:
+    """A signed 64-bit array of ``type`` (``timestamp('ns')`` included) from integers."""
+    return _fixed_width(values, "q", type)
+
+
+def uint64s(values: Sequence[int]) -> pa.Array:
+    """A ``uint64`` array."""
+    return _fixed_width(values, "Q", pa.uint64())
+
+
+def _fixed_width(values: Sequence[int], code: str, type: pa.DataType) -> pa.Array:
+    packed = array.array(code, values)
+    return pa.Array.from_buffers(type, len(packed), [None, pa.py_buffer(packed)])
