@@ -67,3 +67,28 @@ def test_runs_logged_outside_the_nanosecond_range_keep_their_order() -> None:
     assert registry.producer("a.csv", "", 0) == ancient
     assert registry.producer("a.csv", "", 15) == modern
     assert registry.latest_run("writer", 1 << 71) == far_future
+
+
+def test_a_name_written_once_then_again_with_versions_keeps_every_run() -> None:
+    registry = links.LocalLineage()
+    registry.record("writer", ["a.csv"], [""], _context(1), 1, 1)
+    assert registry.producer("a.csv", "", 5) == _context(1)
+    assert registry.producer("a.csv", "v2", 5) is None
+    registry.record("writer", ["a.csv"], ["v2"], _context(2), 2, 2)
+    registry.record("writer", ["a.csv"], [""], _context(3), 3, 3)
+    assert registry.producer("a.csv", "v2", 5) == _context(2)
+    assert registry.producer("a.csv", "", 5) == _context(3)
+    assert registry.producer("a.csv", "", 2) == _context(2)
+    assert registry.producer("a.csv", "", 1) == _context(1)
+
+
+def test_a_name_written_again_keeps_its_place_in_line_for_eviction(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(links, "_MAX_POINTERS", 3)
+    registry = links.LocalLineage()
+    for number, name in enumerate(["a", "b", "c", "a", "d"], start=1):
+        registry.record("writer", [name], [""], _context(number), number, number)
+    assert registry.producer("a", "", 10) is None  # first seen first, though written again
+    assert [registry.producer(name, "", 10) for name in "bcd"] == [
+        _context(2), _context(3), _context(5)]

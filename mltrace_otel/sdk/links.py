@@ -8,9 +8,10 @@ later than the consumer, ties broken by later end, then later logged.
 Its state is bounded whatever a process logs: at most ``_MAX_POINTERS`` (100,000) pointer
 names (the name first seen longest ago is dropped first), each with its newest
 ``_MAX_PRODUCERS_PER_KEY`` (8) producing runs, and the newest 8 runs per component. A run
-is kept packed (ids, flags, start, end and sequence in 49 bytes): ~40 MiB at the cap. A
-consumer whose producer was dropped still gets its lineage from the store's queries; only
-the span link is missing.
+is kept packed (ids, flags, start, end and sequence in 49 bytes), and a name written once
+without a content version holds that packed run alone: ~25 MiB at the cap for names of ~20
+characters. A consumer whose producer was dropped still gets its lineage from the store's
+queries; only the span link is missing.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import itertools
 import struct
 import threading
-from collections import OrderedDict
+from collections import deque
 from typing import Any
 
 from opentelemetry.trace import SpanContext, TraceFlags, TraceState
@@ -49,8 +50,10 @@ class LocalLineage:
     def clear(self) -> None:
         """Forget every run (the configuration switched to another store)."""
         with self._lock:
-            # per pointer name: (run, version written, run, version written, ...), oldest first
-            self._producers: OrderedDict[str, tuple[Any, ...]] = OrderedDict()
+            # per pointer name: (run, version written, run, version written, ...), oldest
+            # first; a bare packed run when one run wrote it without a version (the usual)
+            self._producers: dict[str, bytes | tuple[Any, ...]] = {}
+            self._names: deque[str] = deque()  # the keys of _producers, first seen first
             self._component_runs: dict[str, tuple[_Run, ...]] = {}
             self._sequence = itertools.count()
 
@@ -71,23 +74,29 @@ class LocalLineage:
             kept = runs.get(component, ())
             runs[component] = (*kept[max(0, len(kept) + 1 - _MAX_PRODUCERS_PER_KEY):], run)
             first = max(0, len(names) - _MAX_POINTERS)
-            producers = self._producers
+            producers, order = self._producers, self._names
+            bare = type(run) is bytes
             for index in range(first, len(names)):
-                name = names[index]
+                name, version = names[index], versions[index]
                 entries = producers.get(name)
                 if entries is None:
-                    producers[name] = (run, versions[index])
-                    if len(producers) > _MAX_POINTERS:
-                        producers.popitem(last=False)
+                    producers[name] = run if bare and not version else (run, version)
+                    order.append(name)
+                    if len(order) > _MAX_POINTERS:
+                        del producers[order.popleft()]
                 else:
+                    if type(entries) is bytes:
+                        entries = (entries, "")
                     kept = entries[max(0, len(entries) + 2 - 2 * _MAX_PRODUCERS_PER_KEY):]
-                    producers[name] = (*kept, run, versions[index])
+                    producers[name] = (*kept, run, version)
 
     def producer(self, name: str, version: str, start_ns: int) -> SpanContext | None:
         """Latest run of this process that wrote ``name`` (at ``version``, if given)."""
         entries = self._producers.get(name)
-        if not entries:
+        if entries is None:
             return None
+        if type(entries) is bytes:
+            return None if version else _latest((entries,), start_ns)
         return _latest((entries[index] for index in range(0, len(entries), 2)
                         if not version or entries[index + 1] == version), start_ns)
 
