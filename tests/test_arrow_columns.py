@@ -16,6 +16,7 @@ TIME = pa.timestamp("ns", tz="UTC")
 
 @pytest.mark.parametrize("values", [
     [], [""], ["a", "", "\u00e9\U0001f600", "\x00", "x" * 10_000], ["mltrace.run"] * 1000,
+    ["ascii", "\u00e9", "", "\U0001f600 and more", "z"],
 ])
 def test_strings_equal_pyarrow_array(values: list[str]) -> None:
     built = arrow_columns.strings(values, pa.string())
@@ -37,8 +38,8 @@ def test_unsigned_and_offsets_equal_pyarrow_array() -> None:
 
 
 @pytest.mark.parametrize(("build", "values", "error"), [
-    (lambda values: arrow_columns.strings(values, pa.string()), ["a", None], AttributeError),
-    (lambda values: arrow_columns.strings(values, pa.string()), [b"bytes"], AttributeError),
+    (lambda values: arrow_columns.strings(values, pa.string()), ["a", None], TypeError),
+    (lambda values: arrow_columns.strings(values, pa.string()), [b"bytes"], TypeError),
     (lambda values: arrow_columns.strings(values, pa.string()), ["\ud800"], UnicodeEncodeError),
     (lambda values: arrow_columns.int64s(values, TIME), [2**63], OverflowError),
     (lambda values: arrow_columns.int64s(values, TIME), [1.5], TypeError),
