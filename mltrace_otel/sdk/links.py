@@ -9,9 +9,9 @@ Its state is bounded whatever a process logs: at most ``_MAX_POINTERS`` (100,000
 names (the name first seen longest ago is dropped first), each with its newest
 ``_MAX_PRODUCERS_PER_KEY`` (8) producing runs, and the newest 8 runs per component. A run
 is kept packed (ids, flags, start, end and sequence in 49 bytes), and a name written once
-without a content version holds that packed run alone: ~25 MiB at the cap for names of ~20
-characters. A consumer whose producer was dropped still gets its lineage from the store's
-queries; only the span link is missing.
+without a content version holds that packed run alone: ~12 MiB at the cap, plus the names
+themselves (~7 MiB for 100,000 names of 22 characters). A consumer whose producer was
+dropped still gets its lineage from the store's queries; only the span link is missing.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ outside that range (``datetime(1, 1, 1)``) is kept at the nearest end of it."""
 
 _Run = bytes | tuple[bytes, TraceState]
 """A packed run, with its trace state when that is not empty (a run's spans rarely have one).
-At the cap, ~40 MiB; the SDK's span contexts and a tuple per run took ~80 MiB."""
+The SDK's span contexts and a tuple per run took ~80 MiB at the cap."""
 
 
 class LocalLineage:
