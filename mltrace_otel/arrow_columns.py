@@ -4,8 +4,8 @@
 whether the input is a pandas object): ~54 MiB of resident memory and a pause on the span
 export thread, in a pipeline process that may never use pandas. Building the same arrays
 from their value and offset buffers never touches pandas, and is faster for the flat lists
-the exporter has (~150 ns against ~280 ns per string). Each builder accepts exactly what it
-documents and raises otherwise (``TypeError``, ``OverflowError``,
+the exporter has (~110-120 ns against ~170-280 ns per string). Each builder accepts exactly
+what it documents and raises otherwise (``TypeError``, ``OverflowError``,
 ``UnicodeEncodeError``), so a caller can fall back to ``pyarrow.array`` for anything unusual.
 """
 
