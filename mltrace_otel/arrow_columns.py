@@ -20,8 +20,10 @@ import pyarrow as pa
 
 __all__ = ["int32s", "int64s", "strings", "uint64s"]
 
+_STRING = pa.string()
 
-def strings(values: Sequence[str], type: pa.DataType) -> pa.Array:
+
+def strings(values: Sequence[str]) -> pa.Array:
     """A ``string`` array of ``str`` values (no nulls); surrogates raise ``UnicodeEncodeError``.
 
     The values are joined and encoded at once; when that text is ASCII (the usual: names,
@@ -34,7 +36,7 @@ def strings(values: Sequence[str], type: pa.DataType) -> pa.Array:
         lengths = [len(value.encode()) for value in values]
     offsets = array.array("i", itertools.accumulate(lengths, initial=0))
     return pa.Array.from_buffers(
-        type, len(values), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+        _STRING, len(values), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
     )
 
 

@@ -268,7 +268,7 @@ def _value_string(value: Any) -> str:
 
 def _map_array(offsets: list[int], keys: list[str], values: list[str]) -> pa.Array:
     return pa.MapArray.from_arrays(
-        int32s(offsets), strings(keys, _STRING), strings(values, _STRING), type=_MAP
+        int32s(offsets), strings(keys), strings(values), type=_MAP
     )
 
 
@@ -376,27 +376,27 @@ def _sdk_table(spans: Sequence[ReadableSpan]) -> pa.Table | None:
     map_list = SCHEMA.field("Events.Attributes").type
     arrays = [
         int64s(starts, _TIME),
-        strings([_hex_id(context.trace_id, 32) for context in contexts], _STRING),
-        strings([_hex_id(context.span_id, 16) for context in contexts], _STRING),
-        strings([_hex_id(parent.span_id, 16) if parent else "" for parent in parents], _STRING),
-        strings([_trace_state(context.trace_state) for context in contexts], _STRING),
-        strings([span.name for span in spans], _STRING),
-        strings([kind_names.get(span.kind, "Unspecified") for span in spans], _STRING),
-        strings(services, _STRING),
+        strings([_hex_id(context.trace_id, 32) for context in contexts]),
+        strings([_hex_id(context.span_id, 16) for context in contexts]),
+        strings([_hex_id(parent.span_id, 16) if parent else "" for parent in parents]),
+        strings([_trace_state(context.trace_state) for context in contexts]),
+        strings([span.name for span in spans]),
+        strings([kind_names.get(span.kind, "Unspecified") for span in spans]),
+        strings(services),
         _map_array(resource_offsets, resource_keys, resource_values),
-        strings([scope.name if scope else "" for scope in scopes], _STRING),
-        strings([(scope.version or "") if scope else "" for scope in scopes], _STRING),
+        strings([scope.name if scope else "" for scope in scopes]),
+        strings([(scope.version or "") if scope else "" for scope in scopes]),
         _map_array(attribute_offsets, attribute_keys, attribute_values),
         uint64s(durations),
-        strings([status_names.get(status.status_code, "") for status in statuses], _STRING),
-        strings([status.description or "" for status in statuses], _STRING),
+        strings([status_names.get(status.status_code, "") for status in statuses]),
+        strings([status.description or "" for status in statuses]),
         _list_array(event_offsets, int64s(event_times, _TIME), time_list),
-        _list_array(event_offsets, strings(event_names, _STRING), string_list),
+        _list_array(event_offsets, strings(event_names), string_list),
         _list_array(event_offsets, _map_array(event_attribute_offsets, event_keys,
                                               event_values), map_list),
-        _list_array(link_offsets, strings(link_trace_ids, _STRING), string_list),
-        _list_array(link_offsets, strings(link_span_ids, _STRING), string_list),
-        _list_array(link_offsets, strings(link_states, _STRING), string_list),
+        _list_array(link_offsets, strings(link_trace_ids), string_list),
+        _list_array(link_offsets, strings(link_span_ids), string_list),
+        _list_array(link_offsets, strings(link_states), string_list),
         _list_array(link_offsets, _map_array(link_attribute_offsets, link_keys, link_values),
                     map_list),
     ]

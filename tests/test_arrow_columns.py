@@ -19,7 +19,7 @@ TIME = pa.timestamp("ns", tz="UTC")
     ["ascii", "\u00e9", "", "\U0001f600 and more", "z"],
 ])
 def test_strings_equal_pyarrow_array(values: list[str]) -> None:
-    built = arrow_columns.strings(values, pa.string())
+    built = arrow_columns.strings(values)
     assert built.equals(pa.array(values, type=pa.string()))
     assert built.null_count == 0
     built.validate(full=True)
@@ -38,9 +38,9 @@ def test_unsigned_and_offsets_equal_pyarrow_array() -> None:
 
 
 @pytest.mark.parametrize(("build", "values", "error"), [
-    (lambda values: arrow_columns.strings(values, pa.string()), ["a", None], TypeError),
-    (lambda values: arrow_columns.strings(values, pa.string()), [b"bytes"], TypeError),
-    (lambda values: arrow_columns.strings(values, pa.string()), ["\ud800"], UnicodeEncodeError),
+    (arrow_columns.strings, ["a", None], TypeError),
+    (arrow_columns.strings, [b"bytes"], TypeError),
+    (arrow_columns.strings, ["\ud800"], UnicodeEncodeError),
     (lambda values: arrow_columns.int64s(values, TIME), [2**63], OverflowError),
     (lambda values: arrow_columns.int64s(values, TIME), [1.5], TypeError),
     (arrow_columns.uint64s, [-1], OverflowError),
