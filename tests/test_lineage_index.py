@@ -18,6 +18,7 @@ from mltrace_otel.lineage import dependencies as _dependencies
 from mltrace_otel.lineage import downstream as _downstream
 from mltrace_otel.lineage.dependencies import Lineage, consumers_by_id
 from mltrace_otel.sdk import run as _run
+from mltrace_otel.store import sql as _sql
 
 T0 = datetime(2025, 3, 1, tzinfo=timezone.utc)
 
@@ -256,3 +257,33 @@ def test_sdk_logged_chain_walks_without_store_queries(
     assert closure == expected
     linked = mltrace.query("SELECT count() FROM mltrace_runs WHERE notEmpty(LinkSpanIds)")
     assert linked[0][0] == 10
+
+
+def test_a_reopened_store_without_new_parts_skips_the_scan_for_new_rows(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store is closed after a second idle and opened again on the next query, which
+    counts as a possible change: the index lists the tables' parts and, when none changed,
+    does not scan LoggedAt again. A run logged later adds a part and is found."""
+    monkeypatch.setattr(_dependencies, "INDEX_MODE", "on")
+    log("prepare", 0, ["raw.csv"], ["clean.csv"])
+    log("train", 1, ["clean.csv"], ["model.pkl"])
+    assert [run.component_name for _, run in mltrace.trace("model.pkl")] == ["train", "prepare"]
+    store = state.store()
+    loaded: list[str] = []
+    columns = store.columns
+
+    def spy(sql: str, *args: Any, **kwargs: Any) -> Any:
+        loaded.append(sql)
+        return columns(sql, *args, **kwargs)
+
+    monkeypatch.setattr(store, "columns", spy)
+    watermark = _sql.load("index_watermark")
+    store.close()  # as the idle release does; the next query opens the store again
+    assert [run.component_name for _, run in mltrace.trace("model.pkl")] == ["train", "prepare"]
+    assert watermark not in loaded
+    log("evaluate", 2, ["model.pkl"], ["report.html"])
+    assert [run.component_name for _, run in mltrace.trace("report.html")] == [
+        "evaluate", "train", "prepare",
+    ]
+    assert watermark in loaded

@@ -230,10 +230,16 @@ class LineageIndex:
         self._watermark_ns = -1
         self._irregular: set[int] = set()
         self._components: dict[str, _ComponentRuns] = {}
+        self._parts: list[tuple[object, ...]] | None = None
         self.generation: object = None
 
     def refresh(self, store: Store, generation: object) -> None:
-        """Load the rows logged since the last refresh."""
+        """Load the rows logged since the last refresh (none when no table part changed,
+        as after the store was closed while idle and opened again)."""
+        parts = [tuple(row) for row in store.query(sql.load("index_parts")).rows]
+        if parts == self._parts:
+            self.generation = generation
+            return
         until = int(store.columns(sql.load("index_watermark"), {})["LoggedNs"][0])
         if until > self._watermark_ns:
             window = {"after_ns": self._watermark_ns, "until_ns": until}
@@ -242,6 +248,7 @@ class LineageIndex:
             self._load_component_runs(store, window, segment.up_component.tolist())
             self._add(segment)
             self._watermark_ns = until
+        self._parts = parts  # listed before the watermark was read: any later part is new
         self.generation = generation
 
     def _add(self, segment: _Segment) -> None:
