@@ -64,7 +64,15 @@ def _columns(table: str) -> list[str]:
     )]
 
 
-@pytest.mark.parametrize("commit", ["ce09451", "9ed7def"])
+def _indexes(table: str) -> list[tuple[str, str]]:
+    return mltrace.query(
+        "SELECT name, expr FROM system.data_skipping_indices"
+        " WHERE database = currentDatabase() AND table = {t:String}",
+        {"t": table},
+    )
+
+
+@pytest.mark.parametrize("commit", ["ce09451", "9ed7def", "dbb80d0"])
 def test_a_store_of_an_earlier_release_is_migrated(
     home: Path, tmp_path: Path, run_cli, commit: str
 ) -> None:
@@ -72,6 +80,8 @@ def test_a_store_of_an_earlier_release_is_migrated(
     (level, run), = mltrace.trace("model.pkl")
     assert (level, run.component_name, run.inputs) == (0, "train", ["raw.csv"])
     assert "LoggedAt" in _columns("mltrace_runs")
+    for table in ("mltrace_runs", "mltrace_io"):  # dbb80d0's had no minmax index on LoggedAt
+        assert ("logged_at", "LoggedAt") in _indexes(table)
     assert mltrace.query("SELECT max(Version) FROM mltrace_schema") == [(SCHEMA_VERSION,)]
     checked = run_cli("init-db", "--check")
     assert checked.returncode == 0, checked.stdout + checked.stderr
@@ -120,6 +130,21 @@ def test_check_reports_drift_and_rebuild_refills_dropped_tables(
     (_, run), = mltrace.trace("model.pkl")
     assert run.component_name == "train"
     assert mltrace.query("SELECT count() FROM mltrace_io") == [(2,)]
+
+
+def test_check_reports_a_missing_skipping_index_and_rebuild_restores_it(
+    home: Path, run_cli
+) -> None:
+    run_cli("recent", check=True)
+    run_cli("sql", "--write", "ALTER TABLE mltrace_io DROP INDEX logged_at", check=True)
+    checked = run_cli("init-db", "--check")
+    assert checked.returncode == 1
+    assert checked.stdout.splitlines() == [
+        "drift: index mltrace_io.logged_at (LoggedAt TYPE minmax GRANULARITY 1) is missing"
+    ]
+    run_cli("init-db", "--rebuild", check=True)
+    assert run_cli("init-db", "--check", check=True).stdout.strip().endswith("no drift")
+    assert ("logged_at", "LoggedAt") in _indexes("mltrace_io")
 
 
 def test_check_and_rebuild_on_a_server(home: Path, tmp_path: Path, run_cli) -> None:

@@ -3,10 +3,10 @@
 The store records each schema it was brought to in ``mltrace_schema`` (version, a digest of
 the DDL text, the mltrace-otel release, when). Opening a store reads that one row: when it
 matches this release no DDL runs; an older or unversioned store is migrated (missing tables
-created, missing columns added, materialized views recreated, project tables whose column
-types changed rebuilt from ``otel_traces``); a newer one is refused with the release to
-install. The expected layout is whatever ClickHouse makes of ``queries/schema/`` in a scratch
-database, so the comparison never drifts from the DDL itself.
+created, missing columns and skipping indexes added, materialized views recreated, project
+tables whose column types changed rebuilt from ``otel_traces``); a newer one is refused with
+the release to install. The expected layout is whatever ClickHouse makes of
+``queries/schema/`` in a scratch database, so the comparison never drifts from the DDL itself.
 """
 
 from __future__ import annotations
@@ -85,6 +85,8 @@ class Table:
     engine: str
     columns: tuple[tuple[str, str], ...]
     select: str
+    indexes: tuple[tuple[str, str], ...] = ()
+    """Skipping indexes: name and definition (``expr TYPE type GRANULARITY n``)."""
 
 
 def statements() -> list[Statement]:
@@ -127,11 +129,22 @@ def describe(rows: Rows, database: str | None = None) -> dict[str, Table]:
         params,
     ):
         columns.setdefault(table, []).append((name, type_))
+    indexes: dict[str, list[tuple[str, str]]] = {}
+    for table, name, expr, type_, granularity in rows(
+        "SELECT table, name, expr, type_full, granularity FROM system.data_skipping_indices "
+        f"WHERE {where} ORDER BY table, name",
+        params,
+    ):
+        definition = f"{expr} TYPE {type_} GRANULARITY {granularity}"
+        indexes.setdefault(table, []).append((name, definition))
     tables = {}
     for name, engine, select, db in rows(
         f"SELECT name, engine, as_select, database FROM system.tables WHERE {where}", params
     ):
-        tables[name] = Table(engine, tuple(columns.get(name, ())), _unqualified(select, db))
+        tables[name] = Table(
+            engine, tuple(columns.get(name, ())), _unqualified(select, db),
+            tuple(indexes.get(name, ())),
+        )
     return tables
 
 
@@ -273,6 +286,10 @@ def migrate(store: Store, expected: dict[str, Table]) -> None:
                         f"expects {type_}: migrate it by hand (ALTER TABLE ... MODIFY COLUMN)"
                     )
                 rebuild.append(statement.name)
+        for index, definition in _missing_indexes(have, expected[statement.name]):
+            store.command(f"ALTER TABLE {statement.name} ADD INDEX IF NOT EXISTS "
+                          f"{index} {definition}")
+            store.command(f"ALTER TABLE {statement.name} MATERIALIZE INDEX {index}")
     if rebuild:
         rebuild_derived(store)
         return
@@ -340,12 +357,20 @@ def drift(store: Store, expected: dict[str, Table]) -> list[str]:
                 problems.append(
                     f"column {statement.name}.{column} is {types[column]}, expected {type_}"
                 )
+        for index, definition in _missing_indexes(have, want):
+            problems.append(f"index {statement.name}.{index} ({definition}) is missing")
     found = recorded(store, set(actual))
     if found is None:
         problems.append(f"table {VERSION_TABLE} is missing or empty (no schema version)")
     elif found.version != SCHEMA_VERSION:
         problems.append(f"schema version {found.version}, this release has {SCHEMA_VERSION}")
     return problems
+
+
+def _missing_indexes(have: Table, want: Table) -> list[tuple[str, str]]:
+    """Skipping indexes of ``want`` that ``have`` has no index of that name for."""
+    names = {name for name, _ in have.indexes}
+    return [index for index in want.indexes if index[0] not in names]
 
 
 def _normal(select: str) -> str:

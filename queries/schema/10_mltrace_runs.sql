@@ -2,6 +2,8 @@
 -- Plain MergeTree: a batch ingested twice leaves duplicate rows, which the queries collapse
 -- (LIMIT 1 BY SpanId); ReplacingMergeTree would double the insert cost.
 -- A span is a component run when it carries {{COMPONENT_NAME}} and is not a component definition.
+-- The minmax index on LoggedAt lets the lineage index read only rows logged since its last
+-- refresh (queries/index_*.sql) without scanning the whole column.
 CREATE TABLE IF NOT EXISTS mltrace_runs (
     SpanId String,
     TraceId String,
@@ -23,7 +25,8 @@ CREATE TABLE IF NOT EXISTS mltrace_runs (
     EventTimestamps Array(DateTime64(9, 'UTC')),
     EventNames Array(LowCardinality(String)),
     EventAttributes Array(Map(LowCardinality(String), String)),
-    LoggedAt DateTime64(9, 'UTC')
+    LoggedAt DateTime64(9, 'UTC'),
+    INDEX logged_at LoggedAt TYPE minmax GRANULARITY 1
 ) ENGINE = MergeTree
 ORDER BY SpanId
 SETTINGS index_granularity = 256, min_bytes_for_wide_part = 1000000000000, min_rows_for_wide_part = 1000000000000

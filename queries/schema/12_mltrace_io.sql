@@ -2,6 +2,8 @@
 -- a pointer are a primary-key range. Each row also carries the run's own inputs, upstream
 -- components and links, so a lineage walk learns the next level's pointers from the same
 -- read (one query per level, no join).
+-- The minmax index on LoggedAt lets the lineage index read only rows logged since its last
+-- refresh (queries/index_*.sql) without scanning the whole column.
 CREATE TABLE IF NOT EXISTS mltrace_io (
     Pointer String,
     Direction Enum8('input' = 1, 'output' = 2),
@@ -15,7 +17,8 @@ CREATE TABLE IF NOT EXISTS mltrace_io (
     RunInputs Array(String),
     RunInputVersions Array(String),
     RunUpstream Array(String),
-    RunLinks Array(String)
+    RunLinks Array(String),
+    INDEX logged_at LoggedAt TYPE minmax GRANULARITY 1
 ) ENGINE = MergeTree
 ORDER BY (Pointer, Direction, StartTime)
 SETTINGS index_granularity = 256, min_bytes_for_wide_part = 1000000000000, min_rows_for_wide_part = 1000000000000
