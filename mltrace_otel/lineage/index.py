@@ -240,7 +240,8 @@ class LineageIndex:
         if parts == self._parts:
             self.generation = generation
             return
-        until = int(store.columns(sql.load("index_watermark"), {})["LoggedNs"][0])
+        newest = store.columns(sql.load("index_watermark"), {"after_ns": self._watermark_ns})
+        until = int(newest["LoggedNs"][0])
         if until > self._watermark_ns:
             window = {"after_ns": self._watermark_ns, "until_ns": until}
             segment, irregular = _Segment.load(store, window)
