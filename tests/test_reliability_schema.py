@@ -72,7 +72,16 @@ def _indexes(table: str) -> list[tuple[str, str]]:
     )
 
 
-@pytest.mark.parametrize("commit", ["ce09451", "9ed7def", "dbb80d0"])
+def _setting(table: str, name: str) -> str:
+    """A table-level setting as ``engine_full`` shows it."""
+    (engine,), = mltrace.query(
+        "SELECT engine_full FROM system.tables WHERE database = currentDatabase()"
+        " AND name = {t:String}", {"t": table},
+    )
+    return engine.split(f"{name} = ", 1)[1].split(",")[0]
+
+
+@pytest.mark.parametrize("commit", ["ce09451", "9ed7def", "dbb80d0", "82f2296"])
 def test_a_store_of_an_earlier_release_is_migrated(
     home: Path, tmp_path: Path, run_cli, commit: str
 ) -> None:
@@ -82,6 +91,8 @@ def test_a_store_of_an_earlier_release_is_migrated(
     assert "LoggedAt" in _columns("mltrace_runs")
     for table in ("mltrace_runs", "mltrace_io"):  # dbb80d0's had no minmax index on LoggedAt
         assert ("logged_at", "LoggedAt") in _indexes(table)
+    for table in ("mltrace_runs", "mltrace_io", "mltrace_run_starts"):  # 82f2296's were compact
+        assert _setting(table, "min_bytes_for_wide_part") == "10485760"
     assert mltrace.query("SELECT max(Version) FROM mltrace_schema") == [(SCHEMA_VERSION,)]
     checked = run_cli("init-db", "--check")
     assert checked.returncode == 0, checked.stdout + checked.stderr
@@ -145,6 +156,22 @@ def test_check_reports_a_missing_skipping_index_and_rebuild_restores_it(
     run_cli("init-db", "--rebuild", check=True)
     assert run_cli("init-db", "--check", check=True).stdout.strip().endswith("no drift")
     assert ("logged_at", "LoggedAt") in _indexes("mltrace_io")
+
+
+def test_check_reports_a_changed_table_setting_and_rebuild_restores_it(
+    home: Path, run_cli
+) -> None:
+    run_cli("recent", check=True)
+    run_cli("sql", "--write",
+            "ALTER TABLE mltrace_runs MODIFY SETTING min_bytes_for_wide_part = 0", check=True)
+    checked = run_cli("init-db", "--check")
+    assert checked.returncode == 1
+    assert checked.stdout.splitlines() == [
+        "drift: setting mltrace_runs.min_bytes_for_wide_part is 0, expected 10485760"
+    ]
+    run_cli("init-db", "--rebuild", check=True)
+    assert run_cli("init-db", "--check", check=True).stdout.strip().endswith("no drift")
+    assert _setting("mltrace_runs", "min_bytes_for_wide_part") == "10485760"
 
 
 def test_check_and_rebuild_on_a_server(home: Path, tmp_path: Path, run_cli) -> None:

@@ -141,6 +141,31 @@ def test_collector_inserted_spans_are_indexed_and_traced(home: Path) -> None:
     ]
 
 
+def test_the_run_table_keeps_only_attributes_without_a_column_of_their_own(home: Path) -> None:
+    """mltrace_runs stores pointers, types, versions and upstream once, in their columns; its
+    Attributes map keeps the rest (git, owner, thresholds), otel_traces keeps every one."""
+    run = mltrace.ComponentRun("train")
+    run.set_upstream("load")
+    run.add_input("raw.csv")
+    run.add_output("model.pkl")
+    run.set_start_timestamp(T0)
+    run.set_end_timestamp(T0 + timedelta(seconds=1))
+    mltrace.log_component_run(run)
+    mltrace.flush()
+    duplicated = [semconv.COMPONENT_NAME, semconv.RUN_INPUTS, semconv.RUN_INPUT_TYPES,
+                  semconv.RUN_INPUT_VERSIONS, semconv.RUN_OUTPUTS, semconv.RUN_OUTPUT_TYPES,
+                  semconv.RUN_OUTPUT_VERSIONS, semconv.RUN_UPSTREAM]
+    (stored,), = mltrace.query("SELECT mapKeys(Attributes) FROM mltrace_runs")
+    (sent,), = mltrace.query("SELECT mapKeys(SpanAttributes) FROM otel_traces")
+    assert set(duplicated) <= set(sent)
+    assert not set(duplicated) & set(stored)
+    assert semconv.RUN_STALENESS_THRESHOLD in stored
+    logged = mltrace.get_component_run_information(mltrace.get_recent_run_ids(1)[0])
+    assert (logged.component_name, logged.inputs, logged.outputs) == ("train", ["raw.csv"],
+                                                                       ["model.pkl"])
+    assert [p.pointer_type for p in logged.input_pointers] == ["DATA"]
+
+
 def test_spool_files_are_removed_after_ingest_and_temp_files_ignored(
     home: Path, tmp_path: Path
 ) -> None:

@@ -87,6 +87,8 @@ class Table:
     select: str
     indexes: tuple[tuple[str, str], ...] = ()
     """Skipping indexes: name and definition (``expr TYPE type GRANULARITY n``)."""
+    settings: tuple[tuple[str, str], ...] = ()
+    """Table-level settings (``SETTINGS name = value``), values as ClickHouse prints them."""
 
 
 def statements() -> list[Statement]:
@@ -138,14 +140,27 @@ def describe(rows: Rows, database: str | None = None) -> dict[str, Table]:
         definition = f"{expr} TYPE {type_} GRANULARITY {granularity}"
         indexes.setdefault(table, []).append((name, definition))
     tables = {}
-    for name, engine, select, db in rows(
-        f"SELECT name, engine, as_select, database FROM system.tables WHERE {where}", params
+    for name, engine, select, db, engine_full in rows(
+        f"SELECT name, engine, as_select, database, engine_full FROM system.tables WHERE {where}",
+        params,
     ):
         tables[name] = Table(
             engine, tuple(columns.get(name, ())), _unqualified(select, db),
-            tuple(indexes.get(name, ())),
+            tuple(indexes.get(name, ())), _settings(engine_full),
         )
     return tables
+
+
+_SETTINGS = re.compile(r"\bSETTINGS\s+(.*)$", re.DOTALL)
+_SETTING = re.compile(r"(\w+)\s*=\s*('(?:[^'\\]|\\.)*'|[^,]+)")
+
+
+def _settings(engine_full: str) -> tuple[tuple[str, str], ...]:
+    """The ``SETTINGS`` of a table's full engine clause."""
+    found = _SETTINGS.search(engine_full or "")
+    if found is None:
+        return ()
+    return tuple((name, value.strip()) for name, value in _SETTING.findall(found.group(1)))
 
 
 def _unqualified(select: str, database: str) -> str:
@@ -290,6 +305,8 @@ def migrate(store: Store, expected: dict[str, Table]) -> None:
             store.command(f"ALTER TABLE {statement.name} ADD INDEX IF NOT EXISTS "
                           f"{index} {definition}")
             store.command(f"ALTER TABLE {statement.name} MATERIALIZE INDEX {index}")
+        for setting, value in _changed_settings(have, expected[statement.name]):
+            store.command(f"ALTER TABLE {statement.name} MODIFY SETTING {setting} = {value}")
     if rebuild:
         rebuild_derived(store)
         return
@@ -359,6 +376,10 @@ def drift(store: Store, expected: dict[str, Table]) -> list[str]:
                 )
         for index, definition in _missing_indexes(have, want):
             problems.append(f"index {statement.name}.{index} ({definition}) is missing")
+        found_settings = dict(have.settings)
+        for setting, value in _changed_settings(have, want):
+            problems.append(f"setting {statement.name}.{setting} is "
+                            f"{found_settings.get(setting, 'the default')}, expected {value}")
     found = recorded(store, set(actual))
     if found is None:
         problems.append(f"table {VERSION_TABLE} is missing or empty (no schema version)")
@@ -371,6 +392,12 @@ def _missing_indexes(have: Table, want: Table) -> list[tuple[str, str]]:
     """Skipping indexes of ``want`` that ``have`` has no index of that name for."""
     names = {name for name, _ in have.indexes}
     return [index for index in want.indexes if index[0] not in names]
+
+
+def _changed_settings(have: Table, want: Table) -> list[tuple[str, str]]:
+    """Settings of ``want`` that ``have`` lacks or has another value of."""
+    found = dict(have.settings)
+    return [(name, value) for name, value in want.settings if found.get(name) != value]
 
 
 def _normal(select: str) -> str:

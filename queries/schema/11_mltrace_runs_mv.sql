@@ -1,5 +1,6 @@
 -- LoggedAt orders the rows of one insert as they were exported (the order a process ended
 -- its spans), so "later logged" (SPEC 3.3 ties) agrees with the SDK's span links.
+-- Attributes drops the keys the columns already hold (10_mltrace_runs.sql).
 -- Continuation spans (docs/conventions.md) are not runs: 16_mltrace_io_parts_mv indexes them.
 CREATE MATERIALIZED VIEW IF NOT EXISTS mltrace_runs_mv TO mltrace_runs AS
 WITH
@@ -22,7 +23,9 @@ SELECT
     arrayResize(JSONExtract(SpanAttributes['{{RUN_OUTPUT_TYPES}}'], 'Array(String)'), length(outputs), 'UNKNOWN') AS OutputTypes,
     JSONExtract(SpanAttributes['{{RUN_UPSTREAM}}'], 'Array(String)') AS Upstream,
     `Links.SpanId` AS LinkSpanIds,
-    SpanAttributes AS Attributes,
+    mapFilter((key, value) -> key NOT IN ('{{COMPONENT_NAME}}', '{{RUN_INPUTS}}',
+        '{{RUN_INPUT_VERSIONS}}', '{{RUN_INPUT_TYPES}}', '{{RUN_OUTPUTS}}', '{{RUN_OUTPUT_VERSIONS}}',
+        '{{RUN_OUTPUT_TYPES}}', '{{RUN_UPSTREAM}}'), SpanAttributes) AS Attributes,
     `Events.Timestamp` AS EventTimestamps,
     `Events.Name` AS EventNames,
     `Events.Attributes` AS EventAttributes,

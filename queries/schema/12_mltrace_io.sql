@@ -4,6 +4,7 @@
 -- read (one query per level, no join).
 -- The minmax index on LoggedAt lets the lineage index read only rows logged since its last
 -- refresh (queries/index_*.sql) without scanning the whole column.
+-- Parts are compact while small, wide past 10 MB, as for mltrace_runs.
 CREATE TABLE IF NOT EXISTS mltrace_io (
     Pointer String,
     Direction Enum8('input' = 1, 'output' = 2),
@@ -21,4 +22,4 @@ CREATE TABLE IF NOT EXISTS mltrace_io (
     INDEX logged_at LoggedAt TYPE minmax GRANULARITY 1
 ) ENGINE = MergeTree
 ORDER BY (Pointer, Direction, StartTime)
-SETTINGS index_granularity = 256, min_bytes_for_wide_part = 1000000000000, min_rows_for_wide_part = 1000000000000
+SETTINGS index_granularity = 256, min_bytes_for_wide_part = 10485760, min_rows_for_wide_part = 0
