@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 from datetime import timedelta
 from pathlib import Path
 
@@ -134,3 +136,21 @@ def test_staleness_and_notes_load_on_first_read_for_the_whole_result(home: Path)
     assert by_id[train].stale == [f"ingest (ID {ingest}) was run 40 days ago."]
     assert by_id[ingest].notes.endswith("raw dump from the CRM")
     assert by_id[train].to_dict()["stale"] == by_id[train].stale
+
+
+def test_query_results_are_freed_without_the_cyclic_collector(home: Path) -> None:
+    """Runs share their lazy loader, which holds them weakly: a dropped result is freed by
+    reference counting (no cycle for a gen-2 pass), and a run kept alone still loads."""
+    ingest = log_run("ingest", 0, [], ["raw.csv"])
+    train = log_run("train", 40, ["raw.csv"], ["model.pkl"])
+    gc.collect()
+    gc.disable()
+    try:
+        levels = mltrace.trace("model.pkl")
+        dropped = weakref.ref(next(run for _, run in levels if run.id == ingest))
+        kept = next(run for _, run in levels if run.id == train)
+        del levels
+        assert dropped() is None
+        assert kept.stale == [f"ingest (ID {ingest}) was run 40 days ago."]
+    finally:
+        gc.enable()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from operator import itemgetter
@@ -77,17 +78,30 @@ def fetch_runs(ids: Iterable[str], edges: Mapping[str, list[str]] | None = None)
     runs = {run.id: run for run in runs_from_rows(result.columns, result.rows)}
     for run_id, run in runs.items():
         run.dependencies = list(edges.get(run_id, []))
-    batch = list(runs.values())
-
-    def load_details() -> None:
-        for run in batch:
-            run._load_details = None
-        attach_staleness(store, batch)
-        attach_notes(store, batch)
-
-    for run in batch:
+    load_details = _DetailsLoader(store, runs.values())
+    for run in runs.values():
         run._load_details = load_details
     return runs
+
+
+class _DetailsLoader:
+    """Loads staleness and notes for every run of one result at once, on first access.
+
+    It holds the runs weakly: they refer to it, so strong references would make every result
+    a reference cycle that only the cyclic collector frees (a gen-2 pass of ~1 s after a
+    review of 10^4 runs).
+    """
+
+    def __init__(self, store: Store, runs: Iterable[Run]) -> None:
+        self._store = store
+        self._runs = [weakref.ref(run) for run in runs]
+
+    def __call__(self) -> None:
+        batch = [run for run in (ref() for ref in self._runs) if run is not None]
+        for run in batch:
+            run._load_details = None
+        attach_staleness(self._store, batch)
+        attach_notes(self._store, batch)
 
 
 def _ordered_runs(ids: list[str]) -> list[Run]:
