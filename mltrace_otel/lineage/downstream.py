@@ -12,8 +12,9 @@ asks the store only for the new runs' facts (component, start, output names).
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -66,23 +67,33 @@ def readers(store: Store, pointer: str) -> dict[str, Consumer]:
     return _candidates(store, [pointer], (), (), 0)
 
 
+FactsReader = Callable[[Sequence[str]], dict[str, RunFacts]]
+"""Reads the facts of runs by id (``run_facts`` on the walk's store unless a caller that
+needs more of each run reads it in the same query)."""
+
+
 def walk(
     lineage: Lineage,
     start: Iterable[RunFacts],
     dependencies: Mapping[str, Sequence[str]] | None = None,
+    read_facts: FactsReader | None = None,
 ) -> Downstream:
     """Everything downstream of ``start``; ``dependencies`` may hold edges already known."""
     store = lineage.store
+    if read_facts is None:
+        read_facts = functools.partial(run_facts, store)
     result = Downstream(facts={item.id: item for item in start})
     known = {run: list(producers) for run, producers in (dependencies or {}).items()}
     children: dict[str, list[str]] = defaultdict(list)
     frontier = list(result.facts)
     while frontier:
         level = [result.facts[run] for run in frontier]
-        if lineage.index is not None and all(span_key(run) is not None for run in frontier):
-            candidates: Iterable[str] = _indexed_candidates(lineage.index, level)
+        run_keys = [span_key(run) for run in frontier]
+        if lineage.index is not None and None not in run_keys:
+            keys = _LevelKeys(run_keys, level)
+            candidates: Iterable[str] = _indexed_candidates(lineage.index, level, keys)
             known.update(lineage.dependencies_of([run for run in candidates if run not in known]))
-            result.final_outputs.update(_indexed_final_outputs(lineage.index, level))
+            result.final_outputs.update(_indexed_final_outputs(lineage.index, level, keys))
         else:
             found = _candidates(
                 store,
@@ -102,31 +113,44 @@ def walk(
                     children[producer].append(run)
                     reached.append(run)
         new = [run for run in dict.fromkeys(reached) if run not in result.facts]
-        result.facts.update(run_facts(store, new))
+        result.facts.update(read_facts(new))
         frontier = [run for run in new if run in result.facts]
     result.children = dict(children)
     result.dependencies = {run: known.get(run, []) for run in result.facts}
     return result
 
 
-def _indexed_candidates(index: LineageIndex, level: Sequence[RunFacts]) -> list[str]:
+class _LevelKeys:
+    """The index keys of one level's runs and of the pointers they wrote, each computed once."""
+
+    def __init__(self, run_keys: Sequence[int | None], level: Sequence[RunFacts]) -> None:
+        self.runs = {item.id: key or 0 for item, key in zip(level, run_keys)}
+        names = dict.fromkeys(name for item in level for name in item.outputs)
+        self.pointers = {name: pointer_key(name) for name in names}
+
+
+def _indexed_candidates(
+    index: LineageIndex, level: Sequence[RunFacts], keys: _LevelKeys
+) -> list[str]:
     """Candidate consumers of a level from the in-memory index (as ``_candidates``)."""
     found = index.consumers(
-        [pointer_key(name) for name in dict.fromkeys(n for item in level for n in item.outputs)],
+        list(keys.pointers.values()),
         list(dict.fromkeys(item.component for item in level)),
-        [span_key(item.id) or 0 for item in level],
+        list(keys.runs.values()),
         min(item.start_ns for item in level),
     )
     return [run_id(run) for run in found]
 
 
-def _indexed_final_outputs(index: LineageIndex, level: Sequence[RunFacts]) -> dict[str, list[str]]:
+def _indexed_final_outputs(
+    index: LineageIndex, level: Sequence[RunFacts], keys: _LevelKeys
+) -> dict[str, list[str]]:
     """``_final_outputs`` from the in-memory index."""
     asked = [(item, name) for item in level for name in item.outputs]
     read = index.read_since(
-        [pointer_key(name) for _, name in asked],
+        [keys.pointers[name] for _, name in asked],
         [item.start_ns for item, _ in asked],
-        [span_key(item.id) or 0 for item, _ in asked],
+        [keys.runs[item.id] for item, _ in asked],
     )
     final: dict[str, list[str]] = {item.id: [] for item in level}
     for (item, name), was_read in zip(asked, read):

@@ -26,10 +26,10 @@ def depth_first(
             continue
         visited.add(run_id)
         ordered.append((level, runs[run_id]))
-        following = sorted(
-            (child for child in children.get(run_id, ()) if child in runs),
-            key=key,
-            reverse=not descending,
-        )
+        below = children.get(run_id)
+        if not below:  # a leaf: most runs of a fan-out
+            continue
+        following = sorted((child for child in below if child in runs), key=key,
+                           reverse=not descending)
         stack.extend((child, level + 1) for child in following)
     return ordered

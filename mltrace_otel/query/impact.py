@@ -12,7 +12,7 @@ from mltrace_otel.lineage.dependencies import Lineage, consumers_by_id
 from mltrace_otel.lineage.walk import depth_first
 from mltrace_otel.query.flags import pointer_known
 from mltrace_otel.query.models import Run
-from mltrace_otel.query.runs import NotFoundError, fetch_runs, resolve_run_id
+from mltrace_otel.query.runs import NotFoundError, RunRows, resolve_run_id, with_dependencies
 from mltrace_otel.store.bulk import gc_paused
 
 
@@ -70,9 +70,10 @@ def impact(pointer_or_run_id: str) -> Impact:
                 f"{pointer_or_run_id!r} is neither a pointer that a run read or wrote nor a run id"
             ) from None
         roots = list(consumers_by_id(store, [run_id]).values())
-    facts = _downstream.run_facts(store, [root.id for root in roots])
-    down = _downstream.walk(lineage, facts.values(), lineage.dependencies(roots))
-    runs = fetch_runs(down.facts, down.dependencies)
+    rows = RunRows(store)  # the walk reads each level's runs whole: no second read after it
+    facts = rows.facts([root.id for root in roots])
+    down = _downstream.walk(lineage, facts.values(), lineage.dependencies(roots), rows.facts)
+    runs = with_dependencies(store, rows.runs, down.dependencies)
     order = [item.id for item in sorted(facts.values(), key=lambda item: (item.start_ns, item.id))]
     ordered = depth_first(
         order, down.children, runs, key=lambda child: (down.facts[child].start_ns, child)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from operator import itemgetter
 from typing import Any
 
 from mltrace_otel import state
 from mltrace_otel.lineage import dependencies as _dependencies
+from mltrace_otel.lineage.downstream import RunFacts
 from mltrace_otel.lineage.walk import depth_first
 from mltrace_otel.query.models import ComponentInfo, Run, runs_from_rows
 from mltrace_otel.query.notes import attach_notes
@@ -76,12 +77,45 @@ def fetch_runs(ids: Iterable[str], edges: Mapping[str, list[str]] | None = None)
         consumers = [_dependencies.consumer(*pick(row)) for row in result.rows]
         edges, _ = _dependencies.resolve(store, consumers)
     runs = {run.id: run for run in runs_from_rows(result.columns, result.rows)}
+    return with_dependencies(store, runs, edges)
+
+
+def with_dependencies(
+    store: Store, runs: dict[str, Run], edges: Mapping[str, list[str]]
+) -> dict[str, Run]:
+    """``runs`` with their dependencies from ``edges``, staleness and notes loaded on first
+    access."""
     for run_id, run in runs.items():
         run.dependencies = list(edges.get(run_id, []))
     load_details = _DetailsLoader(store, runs.values())
     for run in runs.values():
         run._load_details = load_details
     return runs
+
+
+_FACT_COLUMNS = ("SpanId", "Component", "StartNs", "Outputs")
+
+
+class RunRows:
+    """Full runs read in batches as a downstream walk asks for their facts: one query per
+    level gives both, so the runs need not be read again once the walk ends."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.runs: dict[str, Run] = {}
+        """Every run read so far, by id (without dependencies)."""
+
+    def facts(self, ids: Sequence[str]) -> dict[str, RunFacts]:
+        """What the walk needs of runs by id (runs the store does not have are left out)."""
+        if not ids:
+            return {}
+        result = self.store.query(_sql.load("runs"), {"ids": list(ids)})
+        self.runs.update((run.id, run) for run in runs_from_rows(result.columns, result.rows))
+        pick = itemgetter(*(result.columns.index(name) for name in _FACT_COLUMNS))
+        return {
+            span_id: RunFacts(span_id, component, int(start), tuple(outputs))
+            for span_id, component, start, outputs in map(pick, result.rows)
+        }
 
 
 class _DetailsLoader:
