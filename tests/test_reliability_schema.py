@@ -5,6 +5,7 @@ drift and ``init-db --rebuild`` recreates dropped tables from ``otel_traces``.""
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -143,35 +144,29 @@ def test_check_reports_drift_and_rebuild_refills_dropped_tables(
     assert mltrace.query("SELECT count() FROM mltrace_io") == [(2,)]
 
 
-def test_check_reports_a_missing_skipping_index_and_rebuild_restores_it(
-    home: Path, run_cli
+@pytest.mark.parametrize(
+    ("change", "drift", "restored"),
+    [
+        ("ALTER TABLE mltrace_io DROP INDEX logged_at",
+         "index mltrace_io.logged_at (LoggedAt TYPE minmax GRANULARITY 1) is missing",
+         lambda: ("logged_at", "LoggedAt") in _indexes("mltrace_io")),
+        ("ALTER TABLE mltrace_runs MODIFY SETTING min_bytes_for_wide_part = 0",
+         "setting mltrace_runs.min_bytes_for_wide_part is 0, expected 10485760",
+         lambda: _setting("mltrace_runs", "min_bytes_for_wide_part") == "10485760"),
+    ],
+    ids=["skipping-index", "table-setting"],
+)
+def test_check_reports_a_changed_table_and_rebuild_restores_it(
+    home: Path, run_cli, change: str, drift: str, restored: Callable[[], bool]
 ) -> None:
     run_cli("recent", check=True)
-    run_cli("sql", "--write", "ALTER TABLE mltrace_io DROP INDEX logged_at", check=True)
+    run_cli("sql", "--write", change, check=True)
     checked = run_cli("init-db", "--check")
     assert checked.returncode == 1
-    assert checked.stdout.splitlines() == [
-        "drift: index mltrace_io.logged_at (LoggedAt TYPE minmax GRANULARITY 1) is missing"
-    ]
+    assert checked.stdout.splitlines() == [f"drift: {drift}"]
     run_cli("init-db", "--rebuild", check=True)
     assert run_cli("init-db", "--check", check=True).stdout.strip().endswith("no drift")
-    assert ("logged_at", "LoggedAt") in _indexes("mltrace_io")
-
-
-def test_check_reports_a_changed_table_setting_and_rebuild_restores_it(
-    home: Path, run_cli
-) -> None:
-    run_cli("recent", check=True)
-    run_cli("sql", "--write",
-            "ALTER TABLE mltrace_runs MODIFY SETTING min_bytes_for_wide_part = 0", check=True)
-    checked = run_cli("init-db", "--check")
-    assert checked.returncode == 1
-    assert checked.stdout.splitlines() == [
-        "drift: setting mltrace_runs.min_bytes_for_wide_part is 0, expected 10485760"
-    ]
-    run_cli("init-db", "--rebuild", check=True)
-    assert run_cli("init-db", "--check", check=True).stdout.strip().endswith("no drift")
-    assert _setting("mltrace_runs", "min_bytes_for_wide_part") == "10485760"
+    assert restored()
 
 
 def test_check_and_rebuild_on_a_server(home: Path, tmp_path: Path, run_cli) -> None:
