@@ -166,6 +166,44 @@ def test_the_run_table_keeps_only_attributes_without_a_column_of_their_own(home:
     assert [p.pointer_type for p in logged.input_pointers] == ["DATA"]
 
 
+def test_component_facts_are_kept_once_per_insert_not_once_per_run(home: Path) -> None:
+    """mltrace_components gets a row per component and distinct facts in each insert; the
+    latest owner and description and every tag are what get_component_information gives."""
+    etl = mltrace.Component("etl", "ann", "loads", tags=["raw"])
+
+    @etl.run
+    def load() -> None:
+        pass
+
+    for _ in range(40):
+        load()
+    mltrace.flush()
+    etl.owner, etl.tags = "bob", ["clean"]
+    for _ in range(30):
+        load()
+    mltrace.flush()
+    mltrace.create_component("etl", "loads again", "", tags=["nightly"])
+    assert len(mltrace.get_history("etl", limit=100)) == 70
+    (rows,), = mltrace.query("SELECT count() FROM mltrace_components WHERE Name = 'etl'")
+    assert rows <= 3  # one per insert, not 70
+    info = mltrace.get_component_information("etl")
+    assert (info.owner, info.description) == ("bob", "loads again")
+    assert sorted(info.tags) == ["clean", "nightly", "raw"]
+
+
+def test_an_insert_without_continuation_spans_adds_no_pointer_rows_of_parts(home: Path) -> None:
+    """The continuation view keeps only continuation spans; runs' pointers are indexed once."""
+    run = mltrace.ComponentRun("train")
+    run.add_inputs(["a.csv", "b.csv"])
+    run.add_output("model.pkl")
+    run.set_start_timestamp(T0)
+    run.set_end_timestamp(T0 + timedelta(seconds=1))
+    mltrace.log_component_run(run)
+    mltrace.flush()
+    rows = mltrace.query("SELECT Pointer, Direction FROM mltrace_io ORDER BY Pointer")
+    assert rows == [("a.csv", "input"), ("b.csv", "input"), ("model.pkl", "output")]
+
+
 def test_spool_files_are_removed_after_ingest_and_temp_files_ignored(
     home: Path, tmp_path: Path
 ) -> None:

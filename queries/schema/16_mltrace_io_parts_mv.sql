@@ -2,6 +2,8 @@
 -- (children marked {{CONTINUATION}}, docs/conventions.md): indexed under the run's span id
 -- (the continuation's parent), with the run's start and end. RunLinks holds the run's own id:
 -- the row does not carry the run's inputs, so a lineage walk reads them from mltrace_runs.
+-- The inner SELECT keeps only continuation spans before any attribute is decoded: most
+-- inserts have none, and the view then costs one attribute lookup per span.
 CREATE MATERIALIZED VIEW IF NOT EXISTS mltrace_io_parts_mv TO mltrace_io AS
 WITH
     JSONExtract(SpanAttributes['{{RUN_INPUTS}}'], 'Array(String)') AS inputs,
@@ -20,7 +22,11 @@ SELECT
     CAST([], 'Array(String)') AS RunInputVersions,
     CAST([], 'Array(String)') AS RunUpstream,
     [ParentSpanId] AS RunLinks
-FROM otel_traces
+FROM (
+    SELECT ParentSpanId, SpanAttributes, Timestamp, Duration
+    FROM otel_traces
+    WHERE SpanAttributes['{{CONTINUATION}}'] = 'true'
+)
 ARRAY JOIN arrayConcat(
     arrayMap((p, v, t) -> (p, 'input', v, t), inputs,
         arrayResize(JSONExtract(SpanAttributes['{{RUN_INPUT_VERSIONS}}'], 'Array(String)'), length(inputs), ''),
@@ -29,4 +35,3 @@ ARRAY JOIN arrayConcat(
         arrayResize(JSONExtract(SpanAttributes['{{RUN_OUTPUT_VERSIONS}}'], 'Array(String)'), length(outputs), ''),
         arrayResize(JSONExtract(SpanAttributes['{{RUN_OUTPUT_TYPES}}'], 'Array(String)'), length(outputs), 'UNKNOWN'))
 ) AS io
-WHERE SpanAttributes['{{CONTINUATION}}'] = 'true'
