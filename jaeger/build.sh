@@ -6,8 +6,8 @@
 # the same versions and Go reuses the binary (hash stamp). Go caches stay at their defaults.
 set -euo pipefail
 
-JAEGER_MODULE_VERSION=v1.76.0   # the Go module tag; the same release is Jaeger v2.13.0
-JAEGER_VERSION=v2.13.0
+JAEGER_MODULE_VERSION=v1.75.0   # the Go module tag; the same release is Jaeger v2.12.0
+JAEGER_VERSION=v2.12.0
 SARAMA_REPLACE="github.com/Shopify/sarama => github.com/Shopify/sarama v1.33.0"  # from Jaeger's go.mod
 here="$(cd "$(dirname "$0")" && pwd)"
 build="$here/_build"
