@@ -44,7 +44,7 @@ ReplacingMergeTree tables to merges, which queries already allow for. Together t
 about a fifth of an insert's CPU. ``parallel_view_processing`` runs the views of
 ``otel_traces`` side by side instead of one after another: the run table's chain (runs, then
 pointers and run starts) on one core, the exporter's trace-id view, components and
-continuations on the other, ~1.25x less wall time on two cores (bench/bench_ingest.py)."""
+continuations on the other, 1.15-1.3x less wall time on two cores (bench/bench_ingest.py)."""
 
 ENV_FAULT: Final = "MLTRACE_FAULT"
 """Test-only fault injection: ``kill-after-insert`` SIGKILLs the reader between inserting a
