@@ -18,7 +18,7 @@ from mltrace_otel import semconv, state
 from mltrace_otel.sdk import datatests
 from mltrace_otel.sdk.capture import UNCAPTURED, LocalsCapture
 from mltrace_otel.sdk.pointers import IOPointer, PointerType, pointers_from_value
-from mltrace_otel.sdk.run import ComponentMeta, ComponentRun, emit
+from mltrace_otel.sdk.run import ComponentMeta, ComponentRun, PointerArg, emit
 
 logger = logging.getLogger("mltrace_otel")
 
@@ -203,13 +203,6 @@ class _IOSpec:
     def needs_locals(self) -> bool:
         return bool(self.inputs or self.outputs or self.input_pairs or self.output_pairs)
 
-    def fixed(self) -> tuple[list[IOPointer], list[IOPointer]]:
-        """``register``'s ``inputs``/``outputs``: names logged on every call."""
-        return (
-            [IOPointer(name) for name in self.input_names],
-            [IOPointer(name) for name in self.output_names],
-        )
-
 
 def _names(value: Sequence[str] | str | None) -> list[str]:
     if value is None:
@@ -364,49 +357,57 @@ class _RunRecorder:
             logger.warning("mltrace: could not log run of %s: %s", run.component_name, problem)
         return missing
 
-    def _pointers(self, captured: dict[str, Any]) -> tuple[list[IOPointer], list[IOPointer]]:
-        """The run's inputs and outputs from the function's locals (SPEC 3.2)."""
+    def _pointers(self, captured: dict[str, Any]) -> tuple[list[PointerArg], list[PointerArg]]:
+        """The run's inputs and outputs from the function's locals (SPEC 3.2): a plain name
+        stays a ``str`` (its type is inferred when the span is built)."""
         spec = self.spec
-        fixed_inputs, fixed_outputs = spec.fixed()
         if UNCAPTURED in captured:
             logger.warning(
                 "mltrace: run of %s logged without its input_vars/output_vars: its locals "
                 "could not be captured", self.component.name,
             )
-            return fixed_inputs, fixed_outputs
+            return list(spec.input_names), list(spec.output_names)
         save_dir = None  # read only for a value saved as an object
-        sides: list[list[IOPointer]] = [[], []]
-        for side, variables, pairs in (
-            (0, spec.inputs, spec.input_pairs), (1, spec.outputs, spec.output_pairs)
+        sides: tuple[list[PointerArg], list[PointerArg]] = ([], [])
+        for pointers, variables, pairs, argument in (
+            (sides[0], spec.inputs, spec.input_pairs, "input"),
+            (sides[1], spec.outputs, spec.output_pairs, "output"),
         ):
             for name, how in variables:
-                value = self._local(captured, name, "input_vars" if side == 0 else "output_vars")
+                try:
+                    value = captured[name]
+                except KeyError:
+                    raise self._not_local(name, f"{argument}_vars") from None
                 if how == _STR_NAMES and value is not None:
                     value = [str(item) for item in value] if isinstance(value, list) else str(value)
                 if type(value) is str and value:  # a pointer name, what pointers_from_value makes
-                    sides[side].append(IOPointer(value))
+                    pointers.append(value)
                     continue
                 if save_dir is None:
                     save_dir = state.settings().save_dir
-                sides[side].extend(pointers_from_value(value, save_dir, name))
+                pointers.extend(pointers_from_value(value, save_dir, name))
             for key, value_name in pairs:
-                argument = "input_kwargs" if side == 0 else "output_kwargs"
-                sides[side].extend(
+                pointers.extend(
                     _pointers_with_values(
-                        self._local(captured, key, argument),
-                        self._local(captured, value_name, argument),
+                        self._local(captured, key, f"{argument}_kwargs"),
+                        self._local(captured, value_name, f"{argument}_kwargs"),
                         key, value_name,
                     )
                 )
-        return sides[0] + fixed_inputs, sides[1] + fixed_outputs
+        sides[0].extend(spec.input_names)
+        sides[1].extend(spec.output_names)
+        return sides
 
     def _local(self, captured: dict[str, Any], name: str, argument: str) -> Any:
         if name not in captured:
-            raise ValueError(
-                f"{argument} names {name!r}, which is not a local variable of "
-                f"{self.qualname} when it returns"
-            )
+            raise self._not_local(name, argument)
         return captured[name]
+
+    def _not_local(self, name: str, argument: str) -> ValueError:
+        return ValueError(
+            f"{argument} names {name!r}, which is not a local variable of "
+            f"{self.qualname} when it returns"
+        )
 
     def _auto_log(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], captured: dict[str, Any]
@@ -441,7 +442,9 @@ def _pointers_with_values(names: Any, values: Any, key: str, value_name: str) ->
     return [IOPointer(str(name), value) for name, value in pairs if str(name)]
 
 
-def _as_endpoint(pointer: IOPointer) -> IOPointer:
+def _as_endpoint(pointer: PointerArg) -> IOPointer:
+    if isinstance(pointer, str):
+        return IOPointer(pointer, pointer_type=PointerType.ENDPOINT)
     return IOPointer(pointer.name, pointer_type=PointerType.ENDPOINT, version=pointer.version)
 
 

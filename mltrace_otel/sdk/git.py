@@ -42,13 +42,15 @@ def _gil_holding_getcwd() -> Callable[[], str]:
         libc_getcwd = ctypes.PyDLL(None).getcwd
     except (ImportError, OSError, AttributeError):
         return os.getcwd
-    libc_getcwd.argtypes = (ctypes.c_char_p, ctypes.c_size_t)
+    # One buffer for every call, and no argtypes (ctypes' per-call conversion was half the
+    # cost): the call holds the GIL, and the cwd is the process's, so a thread that reads
+    # the buffer after another thread's call still reads the current directory.
     libc_getcwd.restype = ctypes.c_void_p
-    make_buffer = ctypes.c_char * _CWD_BUFFER
+    buffer = ctypes.create_string_buffer(_CWD_BUFFER)
+    size = ctypes.c_size_t(_CWD_BUFFER)
 
     def getcwd() -> str:
-        buffer = make_buffer()
-        if not libc_getcwd(buffer, _CWD_BUFFER):  # a longer path, or an error: as os reports
+        if not libc_getcwd(buffer, size):  # a longer path, or an error: as os reports
             return os.getcwd()
         return os.fsdecode(buffer.value)
 

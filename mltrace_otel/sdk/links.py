@@ -126,16 +126,32 @@ def _latest(runs: Any, start_ns: int) -> SpanContext | None:
     best: tuple[int, int, int] | None = None
     chosen: _Run | None = None
     for run in runs:
-        high, low, _, start, end, sequence, _ = _PACKED.unpack(
+        _, _, _, start, end, sequence, _ = _PACKED.unpack(
             run if isinstance(run, bytes) else run[0])
         if start <= start_ns and (best is None or (start, end, sequence) > best):
             best, chosen = (start, end, sequence), run
     if chosen is None:
         return None
-    packed, state = (chosen, None) if isinstance(chosen, bytes) else chosen
+    if isinstance(chosen, bytes):  # the usual: no trace state, so the run is hashable
+        context = _contexts.get(chosen)
+        if context is None:
+            if len(_contexts) >= _MAX_CONTEXTS:
+                _contexts.clear()
+            context = _contexts[chosen] = _context(chosen, None)
+        return context
+    return _context(*chosen)
+
+
+def _context(packed: bytes, state: TraceState | None) -> SpanContext:
     high, low, span_id, _, _, _, flags = _PACKED.unpack(packed)
     return SpanContext(high << 64 | low, span_id, is_remote=False,
                        trace_flags=TraceFlags(flags), trace_state=state)
+
+
+_MAX_CONTEXTS = 1024
+_contexts: dict[bytes, SpanContext] = {}
+"""Span contexts of producers picked lately (consumers of one output link to the same run),
+keyed by packed run; at most ``_MAX_CONTEXTS`` (~0.3 MiB), cleared when full."""
 
 
 registry = LocalLineage()

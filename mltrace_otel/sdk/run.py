@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from opentelemetry import trace
-from opentelemetry.trace import Link, Span, Status, StatusCode
+from opentelemetry.trace import Link, Span, SpanContext, Status, StatusCode
 
 from mltrace_otel import semconv, state
 from mltrace_otel.sdk.git import head_facts
@@ -180,7 +180,7 @@ class ComponentRun:
         for out in [outputs] if isinstance(outputs, (str, IOPointer)) else outputs:
             _add(self._outputs, out, None, self.component_name)
 
-    def prepend_pointers(self, inputs: list[IOPointer], outputs: list[IOPointer]) -> None:
+    def prepend_pointers(self, inputs: list[PointerArg], outputs: list[PointerArg]) -> None:
         """Put ``inputs``/``outputs`` before the pointers added so far (duplicates collapse
         to the first); how the decorator adds the locals it logs at return."""
         self._inputs = _prepended(inputs, self._inputs)
@@ -222,6 +222,9 @@ class ComponentRun:
         )
 
 
+PointerArg = str | IOPointer
+"""A pointer as the API takes it: a name (type inferred from it) or an ``IOPointer``."""
+
 _Pointers = dict[tuple[str, str], "IOPointer | None"]
 """A run's pointers by (name, version), in the order first added; None stands for a pointer
 added by name only (its type is inferred when needed), so adding one is a dict insert."""
@@ -248,12 +251,15 @@ def _add(
         raise TypeError(f"a pointer is a str or an IOPointer, got {type(value).__name__}")
 
 
-def _prepended(first: list[IOPointer], pointers: _Pointers) -> _Pointers:
+def _prepended(first: list[PointerArg], pointers: _Pointers) -> _Pointers:
     if not first:
         return pointers
     merged: _Pointers = {}
     for pointer in first:
-        merged.setdefault((pointer.name, pointer.version), pointer)
+        if type(pointer) is str:  # a name: (name, no version), type inferred later
+            merged.setdefault((pointer, ""), None)
+        else:
+            merged.setdefault((pointer.name, pointer.version), pointer)  # type: ignore[union-attr]
     for key, pointer in pointers.items():
         merged.setdefault(key, pointer)
     return merged
@@ -268,11 +274,25 @@ def _materialize(pointers: _Pointers) -> list[IOPointer]:
 def _columns(pointers: _Pointers) -> _Columns:
     names = [name for name, _ in pointers]
     versions = [version for _, version in pointers]
+    inferred = _type_names.get
     types = [
-        type_name(name) if pointer is None else pointer.pointer_type.value
+        (inferred(name) or _inferred_type(name)) if pointer is None
+        else pointer.pointer_type.value
         for (name, _), pointer in pointers.items()
     ]
     return names, versions, types
+
+
+_MAX_TYPE_NAMES = 4096
+_type_names: dict[str, str] = {}
+"""``type_name`` of the pointer names a pipeline repeats; at most ``_MAX_TYPE_NAMES``."""
+
+
+def _inferred_type(name: str) -> str:
+    if len(_type_names) >= _MAX_TYPE_NAMES:
+        _type_names.clear()
+    kind = _type_names[name] = type_name(name)
+    return kind
 
 
 def _datetime(nanos: int | None) -> datetime | None:
@@ -319,12 +339,13 @@ def emit(run: ComponentRun, span: Span | None, link_inputs: bool = True) -> None
     links = _links(run, inputs, link_inputs)
     if span is None:
         span = state.tracing().tracer.start_span(
-            run.component_name, start_time=run.start_ns, attributes=attributes, links=links
+            run.component_name, start_time=run.start_ns, attributes=attributes,
+            links=[Link(context, link_attributes) for context, link_attributes in links],
         )
     else:
         span.set_attributes(attributes)
-        for link in links:
-            span.add_link(link.context, link.attributes)
+        for context, link_attributes in links:  # the SDK builds its own Link from these
+            span.add_link(context, link_attributes)
     for event in run.events:
         span.add_event(event.name, event.attributes, event.timestamp_ns)
     if run.error is not None:
@@ -417,11 +438,19 @@ def _error_message(error: BaseException) -> str:
 
 
 def _attributes(run: ComponentRun, pointers: _Chunk) -> dict[str, Any]:
+    (input_names, input_versions, input_types), (output_names, output_versions, output_types) = (
+        pointers
+    )
     attributes: dict[str, Any] = {
         semconv.COMPONENT_NAME: run.component_name,
-        **_pointer_attributes(*pointers),
-        **_run_constants(run),
+        semconv.RUN_INPUTS: input_names,
+        semconv.RUN_INPUT_VERSIONS: input_versions,
+        semconv.RUN_INPUT_TYPES: input_types,
+        semconv.RUN_OUTPUTS: output_names,
+        semconv.RUN_OUTPUT_VERSIONS: output_versions,
+        semconv.RUN_OUTPUT_TYPES: output_types,
     }
+    attributes.update(_run_constants(run))
     if run.notes:
         attributes[semconv.RUN_NOTES] = run.notes
     if run.upstream:
@@ -484,9 +513,13 @@ def _build_constants(key: tuple[Any, ...]) -> dict[str, Any]:
     return constants
 
 
-def _links(run: ComponentRun, inputs: _Columns, link_inputs: bool) -> list[Link]:
+def _links(
+    run: ComponentRun, inputs: _Columns, link_inputs: bool
+) -> list[tuple[SpanContext, dict[str, str]]]:
+    """(context, attributes) of each span link: the runs that produced the inputs, then the
+    latest runs of the upstream components, each run once."""
     assert run.start_ns is not None
-    links: list[Link] = []
+    links: list[tuple[SpanContext, dict[str, str]]] = []
     seen: set[int] = set()
     if link_inputs:
         names, versions, _ = inputs
@@ -494,10 +527,10 @@ def _links(run: ComponentRun, inputs: _Columns, link_inputs: bool) -> list[Link]
             context = registry.producer(name, versions[index], run.start_ns)
             if context is not None and context.span_id not in seen:
                 seen.add(context.span_id)
-                links.append(Link(context, {semconv.LINK_POINTER: name}))
+                links.append((context, {semconv.LINK_POINTER: name}))
     for component in run.upstream:
         context = registry.latest_run(component, run.start_ns)
         if context is not None and context.span_id not in seen:
             seen.add(context.span_id)
-            links.append(Link(context, {semconv.LINK_UPSTREAM: component}))
+            links.append((context, {semconv.LINK_UPSTREAM: component}))
     return links
