@@ -38,6 +38,7 @@ def _spans() -> list[ReadableSpan]:
                     Link(SpanContext(0xABC, 0xDEF, False, trace_state=TraceState([("k", "v")])),
                          {"x": (1, 2), "p": "features.csv"}),
                     Link(SpanContext(1, 2, False), {}),
+                    Link(SpanContext(1, 3, False), {"p": "model.pkl"}),  # one key: a tuple
                 ],
             )
             span.add_event("test", {"a": 1, "b": ("x",)}, timestamp=1_700_000_000_000_000_000)
@@ -92,3 +93,23 @@ def test_batches_needing_repair_take_the_general_path(caplog: pytest.LogCaptureF
         assert rows.arrow_file(batch.table) == rows.arrow_file(expected.table)
         assert batch.repaired == expected.repaired and batch.rejected == expected.rejected
         assert batch.repaired
+
+
+class _PublicOnly:
+    """A span offering only ReadableSpan's public properties (another SDK's span class)."""
+
+    def __init__(self, span: ReadableSpan) -> None:
+        self._span = span
+
+    def __getattr__(self, name: str) -> object:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._span, name)
+
+
+def test_spans_without_the_sdk_internals_take_the_general_path() -> None:
+    spans = _spans()
+    wrapped = [_PublicOnly(span) for span in spans]
+    batch = rows.encode_spans(wrapped)  # type: ignore[arg-type]
+    assert rows.arrow_file(batch.table) == rows.arrow_file(rows._sdk_table(spans))
+    assert not batch.repaired and not batch.rejected
