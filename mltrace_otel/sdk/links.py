@@ -71,13 +71,12 @@ class LocalLineage:
         with self._lock:
             run = _pack(context, start_ns, end_ns, next(self._sequence))
             runs = self._component_runs
-            kept = runs.get(component, ())
-            runs[component] = (*kept[max(0, len(kept) + 1 - _MAX_PRODUCERS_PER_KEY):], run)
-            first = max(0, len(names) - _MAX_POINTERS)
+            runs[component] = (*runs.get(component, ())[1 - _MAX_PRODUCERS_PER_KEY:], run)
             producers, order = self._producers, self._names
             bare = type(run) is bytes
-            for index in range(first, len(names)):
-                name, version = names[index], versions[index]
+            if len(names) > _MAX_POINTERS:
+                names, versions = names[-_MAX_POINTERS:], versions[-_MAX_POINTERS:]
+            for name, version in zip(names, versions):
                 entries = producers.get(name)
                 if entries is None:
                     producers[name] = run if bare and not version else (run, version)
@@ -87,8 +86,7 @@ class LocalLineage:
                 else:
                     if type(entries) is bytes:
                         entries = (entries, "")
-                    kept = entries[max(0, len(entries) + 2 - 2 * _MAX_PRODUCERS_PER_KEY):]
-                    producers[name] = (*kept, run, version)
+                    producers[name] = (*entries[2 - 2 * _MAX_PRODUCERS_PER_KEY:], run, version)
 
     def producer(self, name: str, version: str, start_ns: int) -> SpanContext | None:
         """Latest run of this process that wrote ``name`` (at ``version``, if given)."""
