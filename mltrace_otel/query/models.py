@@ -151,6 +151,7 @@ def runs_from_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> lis
     """Runs from the rows of ``queries/runs.sql`` (``columns`` names their values)."""
     pick = itemgetter(*(columns.index(name) for name in _RUN_COLUMNS))
     runs = []
+    shared: dict[tuple[str, str, str], Pointer] = {}  # Pointer is frozen: one per distinct
     for row in rows:
         (span_id, component, start_ns, end_ns, trace_id, status, message, service, inputs,
          input_types, input_versions, outputs, output_types, output_versions, attributes,
@@ -165,8 +166,8 @@ def runs_from_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> lis
             status=_STATUS.get(status, "UNSET"),
             status_message=message,
             service_name=service,
-            input_pointers=_pointers(inputs, input_types, input_versions),
-            output_pointers=_pointers(outputs, output_types, output_versions),
+            input_pointers=_pointers(inputs, input_types, input_versions, shared),
+            output_pointers=_pointers(outputs, output_types, output_versions, shared),
             git_hash=get(semconv.VCS_REF_HEAD_REVISION, ""),
             git_tags=_string_array(get(semconv.RUN_GIT_TAGS, "")),
             code_snapshot=get(semconv.RUN_CODE_SNAPSHOT, ""),
@@ -179,8 +180,19 @@ def runs_from_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> lis
     return runs
 
 
-def _pointers(names: list[str], types: list[str], versions: list[str]) -> list[Pointer]:
-    return [Pointer(*fields) for fields in zip(names, types, versions)]
+def _pointers(
+    names: list[str], types: list[str], versions: list[str],
+    shared: dict[tuple[str, str, str], Pointer],
+) -> list[Pointer]:
+    """The pointers of one run; a pointer other runs of the result share (one run's output,
+    its readers' input) is built once."""
+    pointers = []
+    for key in zip(names, types, versions):
+        pointer = shared.get(key)
+        if pointer is None:
+            pointer = shared[key] = Pointer(*key)
+        pointers.append(pointer)
+    return pointers
 
 
 def _string_array(text: str) -> list[str]:
