@@ -272,14 +272,15 @@ def _materialize(pointers: _Pointers) -> list[IOPointer]:
 
 
 def _columns(pointers: _Pointers) -> _Columns:
-    names = [name for name, _ in pointers]
-    versions = [version for _, version in pointers]
+    names: list[str] = []
+    versions: list[str] = []
+    types: list[str] = []
     inferred = _type_names.get
-    types = [
-        (inferred(name) or _inferred_type(name)) if pointer is None
-        else pointer.pointer_type.value
-        for (name, _), pointer in pointers.items()
-    ]
+    for (name, version), pointer in pointers.items():  # one pass: the per-run hot path
+        names.append(name)
+        versions.append(version)
+        types.append((inferred(name) or _inferred_type(name)) if pointer is None
+                     else pointer.pointer_type.value)
     return names, versions, types
 
 
