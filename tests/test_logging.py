@@ -286,7 +286,7 @@ def test_component_run_explicit_fields_round_trip(home: Path) -> None:
     run.git_tags = ["v1", "release"]
     run.code_snapshot = b"print('hello')\n"
     run.notes = "hand-logged"
-    mltrace.log_component_run(run)
+    mltrace.log_component_run(run, staleness_threshold=1234)
 
     (stored,) = mltrace.get_history("explicit")
     assert stored.start_timestamp == datetime(2024, 3, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
@@ -298,7 +298,16 @@ def test_component_run_explicit_fields_round_trip(home: Path) -> None:
     assert sorted(stored.git_tags) == ["release", "v1"]
     assert stored.code_snapshot == "print('hello')\n"
     assert stored.notes == "hand-logged"
-    assert stored.status == "OK"
+    assert stored.status == "OK" and stored.status_message == ""
+    assert stored.staleness_threshold == 1234
+    assert len(stored.trace_id) == 32 and stored.trace_id != stored.id
+    assert stored.service_name == "mltrace"  # the default service name
+    assert [(p.name, p.pointer_type, p.version) for p in stored.output_pointers] == [
+        ("model.pkl", "MODEL", ""), ("metrics.json", "DATA", "")
+    ]
+    assert isinstance(stored.attributes, dict) and stored.owner == ""
+    assert stored.dependencies == [] and stored.test_results == []
+    assert stored.trigger_results == []
     same = mltrace.get_component_run_information(stored.id)
     assert same.to_dict() == stored.to_dict()
 

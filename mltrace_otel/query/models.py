@@ -144,7 +144,7 @@ _RUN_COLUMNS = (
 def timestamp(ns: int) -> datetime:
     """A UTC datetime from Unix nanoseconds (truncated to microseconds, as ClickHouse's
     DateTime64(9) text is)."""
-    return _EPOCH + timedelta(microseconds=ns // 1000)
+    return _EPOCH + timedelta(0, 0, ns // 1000)  # positional: a third faster than by keyword
 
 
 def runs_from_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[Run]:
@@ -157,25 +157,26 @@ def runs_from_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> lis
          input_types, input_versions, outputs, output_types, output_versions, attributes,
          event_names, event_attributes) = pick(row)
         get = attributes.get
-        runs.append(Run(
-            id=span_id,
-            component_name=component,
-            start_timestamp=timestamp(start_ns),
-            end_timestamp=timestamp(end_ns),
-            trace_id=trace_id,
-            status=_STATUS.get(status, "UNSET"),
-            status_message=message,
-            service_name=service,
-            input_pointers=_pointers(inputs, input_types, input_versions, shared),
-            output_pointers=_pointers(outputs, output_types, output_versions, shared),
-            git_hash=get(semconv.VCS_REF_HEAD_REVISION, ""),
-            git_tags=_string_array(get(semconv.RUN_GIT_TAGS, "")),
-            code_snapshot=get(semconv.RUN_CODE_SNAPSHOT, ""),
-            _notes=get(semconv.RUN_NOTES, ""),
-            staleness_threshold=int(get(semconv.RUN_STALENESS_THRESHOLD) or 0),
-            test_results=_event_results(event_names, event_attributes, semconv.EVENT_TEST),
-            trigger_results=_event_results(event_names, event_attributes, semconv.EVENT_TRIGGER),
-            attributes=attributes,
+        runs.append(Run(  # positionally, in field order (the hot path of large results)
+            span_id,
+            component,
+            timestamp(start_ns),
+            timestamp(end_ns),
+            trace_id,
+            _STATUS.get(status, "UNSET"),
+            message,
+            service,
+            _pointers(inputs, input_types, input_versions, shared),
+            _pointers(outputs, output_types, output_versions, shared),
+            get(semconv.VCS_REF_HEAD_REVISION, ""),
+            _string_array(get(semconv.RUN_GIT_TAGS, "")),
+            get(semconv.RUN_CODE_SNAPSHOT, ""),
+            int(get(semconv.RUN_STALENESS_THRESHOLD) or 0),
+            [],  # dependencies: with_dependencies() fills them
+            _event_results(event_names, event_attributes, semconv.EVENT_TEST),
+            _event_results(event_names, event_attributes, semconv.EVENT_TRIGGER),
+            attributes,
+            get(semconv.RUN_NOTES, ""),
         ))
     return runs
 
