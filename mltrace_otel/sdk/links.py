@@ -10,7 +10,8 @@ names (the name first seen longest ago is dropped first), each with its newest
 ``_MAX_PRODUCERS_PER_KEY`` (8) producing runs, and the newest 8 runs per component. A run
 is kept packed (ids, flags, start, end and sequence in 49 bytes), and a name written once
 without a content version holds that packed run alone: ~12 MiB at the cap, plus the names
-themselves (~7 MiB for 100,000 names of 22 characters). A consumer whose producer was
+themselves (~7 MiB for 100,000 names of 22 characters); the span contexts of the last
+``_MAX_CONTEXTS`` (1,024) producers picked are kept built. A consumer whose producer was
 dropped still gets its lineage from the store's queries; only the span link is missing.
 """
 

@@ -17,7 +17,7 @@ from opentelemetry.trace import Link, Span, SpanContext, Status, StatusCode
 from mltrace_otel import semconv, state
 from mltrace_otel.sdk.git import head_facts
 from mltrace_otel.sdk.links import registry
-from mltrace_otel.sdk.pointers import IOPointer, PointerType, type_name
+from mltrace_otel.sdk.pointers import IOPointer, PointerType, cached_type_name
 
 logger = logging.getLogger("mltrace_otel")
 
@@ -275,25 +275,11 @@ def _columns(pointers: _Pointers) -> _Columns:
     names: list[str] = []
     versions: list[str] = []
     types: list[str] = []
-    inferred = _type_names.get
     for (name, version), pointer in pointers.items():  # one pass: the per-run hot path
         names.append(name)
         versions.append(version)
-        types.append((inferred(name) or _inferred_type(name)) if pointer is None
-                     else pointer.pointer_type.value)
+        types.append(cached_type_name(name) if pointer is None else pointer.pointer_type.value)
     return names, versions, types
-
-
-_MAX_TYPE_NAMES = 4096
-_type_names: dict[str, str] = {}
-"""``type_name`` of the pointer names a pipeline repeats; at most ``_MAX_TYPE_NAMES``."""
-
-
-def _inferred_type(name: str) -> str:
-    if len(_type_names) >= _MAX_TYPE_NAMES:
-        _type_names.clear()
-    kind = _type_names[name] = type_name(name)
-    return kind
 
 
 def _datetime(nanos: int | None) -> datetime | None:
