@@ -94,17 +94,13 @@ def test_a_name_written_again_keeps_its_place_in_line_for_eviction(
         _context(2), _context(3), _context(5)]
 
 
-def test_built_span_contexts_are_kept_for_at_most_the_last_producers_picked(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(links, "_MAX_CONTEXTS", 8)
-    monkeypatch.setattr(links, "_contexts", {})
+def test_built_span_contexts_are_kept_for_at_most_the_last_producers_picked() -> None:
     registry = links.LocalLineage()
-    for number in range(1, 31):
+    producers = 2_000  # more than the contexts kept built
+    for number in range(1, producers + 1):
         registry.record("writer", [f"file-{number}.csv"], [""], _context(number), number, number)
     for _ in range(2):  # each picked twice, past the bound: right every time, never over it
-        for number in range(1, 31):
-            picked = registry.producer(f"file-{number}.csv", "", 100)
-            assert picked == _context(number)
-            assert len(links._contexts) <= 8
-    assert registry.producer("file-30.csv", "", 100) is registry.producer("file-30.csv", "", 100)
+        for number in range(1, producers + 1):
+            assert registry.producer(f"file-{number}.csv", "", 10**6) == _context(number)
+            assert links._bare_context.cache_info().currsize <= 1024
+    assert registry.producer("file-7.csv", "", 10**6) is registry.producer("file-7.csv", "", 10**6)

@@ -11,12 +11,13 @@ names (the name first seen longest ago is dropped first), each with its newest
 is kept packed (ids, flags, start, end and sequence in 49 bytes), and a name written once
 without a content version holds that packed run alone: ~12 MiB at the cap, plus the names
 themselves (~7 MiB for 100,000 names of 22 characters); the span contexts of the last
-``_MAX_CONTEXTS`` (1,024) producers picked are kept built. A consumer whose producer was
+1,024 producers picked are kept built. A consumer whose producer was
 dropped still gets its lineage from the store's queries; only the span link is missing.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import struct
 import threading
@@ -132,12 +133,7 @@ def _latest(runs: Any, start_ns: int) -> SpanContext | None:
     if chosen is None:
         return None
     if isinstance(chosen, bytes):  # the usual: no trace state, so the run is hashable
-        context = _contexts.get(chosen)
-        if context is None:
-            if len(_contexts) >= _MAX_CONTEXTS:
-                _contexts.clear()
-            context = _contexts[chosen] = _context(chosen, None)
-        return context
+        return _bare_context(chosen)
     return _context(*chosen)
 
 
@@ -147,10 +143,11 @@ def _context(packed: bytes, state: TraceState | None) -> SpanContext:
                        trace_flags=TraceFlags(flags), trace_state=state)
 
 
-_MAX_CONTEXTS = 1024
-_contexts: dict[bytes, SpanContext] = {}
-"""Span contexts of producers picked lately (consumers of one output link to the same run),
-keyed by packed run; at most ``_MAX_CONTEXTS`` (~0.3 MiB), cleared when full."""
+@functools.lru_cache(maxsize=1024)
+def _bare_context(packed: bytes) -> SpanContext:
+    """The span context of a packed run without trace state, kept for the 1,024 producers
+    picked last (~0.3 MiB): consumers of one output link to the same run."""
+    return _context(packed, None)
 
 
 registry = LocalLineage()
