@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pyarrow.ipc
+import pytest
 from _support import insert_span, release_store, run_script, write_script
 
 import mltrace_otel as mltrace
@@ -202,6 +203,42 @@ def test_an_insert_without_continuation_spans_adds_no_pointer_rows_of_parts(home
     mltrace.flush()
     rows = mltrace.query("SELECT Pointer, Direction FROM mltrace_io ORDER BY Pointer")
     assert rows == [("a.csv", "input"), ("b.csv", "input"), ("model.pkl", "output")]
+
+
+def test_continuation_spans_leave_out_empty_versions_and_unknown_types(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run span carries all six pointer arrays; a continuation span leaves out a version
+    array that is all empty and a type array that is all UNKNOWN (docs/conventions.md)."""
+    from mltrace_otel.sdk import run as run_module
+
+    monkeypatch.setattr(run_module, "SPAN_POINTER_BYTES", 64)  # a few pointers per span
+    run = mltrace.ComponentRun("split")
+    run.add_inputs([f"thing-{index}" for index in range(8)])  # UNKNOWN, no versions
+    run.add_outputs([mltrace.IOPointer(f"out-{index}.csv", value=index) for index in range(8)])
+    run.set_start_timestamp(T0)
+    run.set_end_timestamp(T0 + timedelta(seconds=1))
+    mltrace.log_component_run(run)
+    mltrace.flush()
+    keys = {semconv.RUN_INPUT_VERSIONS, semconv.RUN_INPUT_TYPES, semconv.RUN_OUTPUT_VERSIONS,
+            semconv.RUN_OUTPUT_TYPES}
+    rows = mltrace.query(
+        "SELECT SpanAttributes[{key:String}] = 'true', mapKeys(SpanAttributes),"
+        " SpanAttributes[{inputs:String}], SpanAttributes[{outputs:String}] FROM otel_traces",
+        {"key": semconv.CONTINUATION, "inputs": semconv.RUN_INPUTS,
+         "outputs": semconv.RUN_OUTPUTS},
+    )
+    run_keys = [set(names) for continuation, names, _, _ in rows if not continuation]
+    assert len(run_keys) == 1 and keys <= run_keys[0]
+    parts = [(set(names), json.loads(inputs or "[]"), json.loads(outputs or "[]"))
+             for continuation, names, inputs, outputs in rows if continuation]
+    assert parts
+    for names, inputs, outputs in parts:
+        if inputs and not outputs:  # inputs only: names, nothing else worth sending
+            assert not names & keys
+        if outputs and not inputs:  # outputs: versions (content hashes) and DATA types
+            assert {semconv.RUN_OUTPUT_VERSIONS, semconv.RUN_OUTPUT_TYPES} <= names
+            assert not names & {semconv.RUN_INPUT_VERSIONS, semconv.RUN_INPUT_TYPES}
 
 
 def test_spool_files_are_removed_after_ingest_and_temp_files_ignored(

@@ -374,10 +374,7 @@ class _RunRecorder:
             (sides[1], spec.outputs, spec.output_pairs, "output"),
         ):
             for name, how in variables:
-                try:
-                    value = captured[name]
-                except KeyError:
-                    raise self._not_local(name, f"{argument}_vars") from None
+                value = self._local(captured, name, f"{argument}_vars")
                 if how == _STR_NAMES and value is not None:
                     value = [str(item) for item in value] if isinstance(value, list) else str(value)
                 if type(value) is str and value:  # a pointer name, what pointers_from_value makes
@@ -400,14 +397,11 @@ class _RunRecorder:
 
     def _local(self, captured: dict[str, Any], name: str, argument: str) -> Any:
         if name not in captured:
-            raise self._not_local(name, argument)
+            raise ValueError(
+                f"{argument} names {name!r}, which is not a local variable of "
+                f"{self.qualname} when it returns"
+            )
         return captured[name]
-
-    def _not_local(self, name: str, argument: str) -> ValueError:
-        return ValueError(
-            f"{argument} names {name!r}, which is not a local variable of "
-            f"{self.qualname} when it returns"
-        )
 
     def _auto_log(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], captured: dict[str, Any]

@@ -59,18 +59,18 @@ def type_name(name: str) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def cached_type_name(name: str) -> str:
-    """``type_name``, remembered for the 4,096 names used last (the names a pipeline
-    repeats; a batch job naming new files each run misses, ~1 µs)."""
+    """``type_name``, remembered for the 4,096 names used last: the names a pipeline repeats.
+    A batch job naming new files each run misses (~1 µs) rather than keeping every name it
+    ever wrote (65,536 held ~13 MiB)."""
     return type_name(name)
 
 
-@functools.lru_cache(maxsize=4096)
-def infer_pointer_type(name: str) -> PointerType:
-    """Infer the pointer type from a name: file suffix first, then URL, then keywords.
+_POINTER_TYPES = {kind.value: kind for kind in PointerType}
 
-    Remembers the names a pipeline repeats; a batch job naming new files each run misses
-    (~1 µs) rather than keeping every name it ever wrote (65,536 held ~13 MiB)."""
-    return PointerType(type_name(name))
+
+def infer_pointer_type(name: str) -> PointerType:
+    """Infer the pointer type from a name: file suffix first, then URL, then keywords."""
+    return _POINTER_TYPES[cached_type_name(name)]
 
 
 class IOPointer:

@@ -407,16 +407,26 @@ def _pointer_attributes(
 ) -> dict[str, Any]:
     """The pointer attributes; ``compact`` leaves out version and type arrays whose entries
     are all empty/UNKNOWN (readers pad them so: docs/conventions.md)."""
-    attributes: dict[str, Any] = {}
-    for (names, versions, types), keys in (
-        (inputs, (semconv.RUN_INPUTS, semconv.RUN_INPUT_VERSIONS, semconv.RUN_INPUT_TYPES)),
-        (outputs, (semconv.RUN_OUTPUTS, semconv.RUN_OUTPUT_VERSIONS, semconv.RUN_OUTPUT_TYPES)),
-    ):
-        attributes[keys[0]] = names
-        if not compact or any(versions):
-            attributes[keys[1]] = versions
-        if not compact or any(kind != "UNKNOWN" for kind in types):
-            attributes[keys[2]] = types
+    (input_names, input_versions, input_types), (output_names, output_versions, output_types) = (
+        inputs, outputs
+    )
+    attributes: dict[str, Any] = {
+        semconv.RUN_INPUTS: input_names,
+        semconv.RUN_INPUT_VERSIONS: input_versions,
+        semconv.RUN_INPUT_TYPES: input_types,
+        semconv.RUN_OUTPUTS: output_names,
+        semconv.RUN_OUTPUT_VERSIONS: output_versions,
+        semconv.RUN_OUTPUT_TYPES: output_types,
+    }
+    if compact:
+        for key, versions in ((semconv.RUN_INPUT_VERSIONS, input_versions),
+                              (semconv.RUN_OUTPUT_VERSIONS, output_versions)):
+            if not any(versions):
+                del attributes[key]
+        for key, types in ((semconv.RUN_INPUT_TYPES, input_types),
+                           (semconv.RUN_OUTPUT_TYPES, output_types)):
+            if all(kind == "UNKNOWN" for kind in types):
+                del attributes[key]
     return attributes
 
 
@@ -425,18 +435,8 @@ def _error_message(error: BaseException) -> str:
 
 
 def _attributes(run: ComponentRun, pointers: _Chunk) -> dict[str, Any]:
-    (input_names, input_versions, input_types), (output_names, output_versions, output_types) = (
-        pointers
-    )
-    attributes: dict[str, Any] = {
-        semconv.COMPONENT_NAME: run.component_name,
-        semconv.RUN_INPUTS: input_names,
-        semconv.RUN_INPUT_VERSIONS: input_versions,
-        semconv.RUN_INPUT_TYPES: input_types,
-        semconv.RUN_OUTPUTS: output_names,
-        semconv.RUN_OUTPUT_VERSIONS: output_versions,
-        semconv.RUN_OUTPUT_TYPES: output_types,
-    }
+    attributes = _pointer_attributes(*pointers)
+    attributes[semconv.COMPONENT_NAME] = run.component_name
     attributes.update(_run_constants(run))
     if run.notes:
         attributes[semconv.RUN_NOTES] = run.notes
