@@ -1,5 +1,7 @@
--- What a downstream walk needs of runs: component, start, and the pointers they wrote.
-SELECT SpanId, Component, toUnixTimestamp64Nano(StartTime) AS StartNs, Outputs
+-- What a downstream walk needs of runs: component, start, the pointers they wrote and their
+-- lineage index keys (first 8 bytes of MD5).
+SELECT SpanId, Component, toUnixTimestamp64Nano(StartTime) AS StartNs, Outputs,
+       arrayMap(name -> reinterpretAsUInt64(substring(MD5(name), 1, 8)), Outputs) AS OutputKeys
 FROM mltrace_runs
 WHERE SpanId IN {ids:Array(String)}
 LIMIT 1 BY SpanId

@@ -86,7 +86,7 @@ def lineage_facts(mode: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, objec
     outputs = sorted(row[0] for row in written)
     consumers = list(consumers_by_id(state.store(), runs).values())
     facts = _downstream.run_facts(state.store(), runs)
-    walks = {run: _downstream.walk(lineage, [facts[run]]) for run in runs}
+    walks = {run: _downstream.walk(lineage, [run], facts=facts) for run in runs}
     return {
         "downstream": {
             run: (down.children, down.dependencies, down.final_outputs)
@@ -217,6 +217,61 @@ def test_continuation_inputs_are_on_the_index(
     facts = assert_index_agrees(monkeypatch, ordered=False)
     (reader,) = [level for level in facts["traces"]["merged.parquet"] if level[0] == 0]
     assert len(reader[2]) == 8
+
+
+def test_forward_walks_start_from_the_outputs_a_run_span_lists(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run whose outputs overflow into continuation spans: on both paths a forward walk
+    looks for readers of the outputs its own span lists (as run_facts.sql reads them), so a
+    reader of an overflowed output that does not link to the run is not downstream on one
+    path only."""
+    monkeypatch.setattr(_run, "SPAN_POINTER_BYTES", 2048)
+    outputs = [f"part-{index:05d}-{'x' * 100}.parquet" for index in range(40)]
+    log("writer", 0, ["raw.csv"], outputs)
+    (listed,) = mltrace.query("SELECT Outputs FROM mltrace_runs WHERE Component = 'writer'")
+    overflowed = [name for name in outputs if name not in listed[0]]
+    assert listed[0] and overflowed
+    insert_linked("00000000000000b1", "own_reader", 5, [listed[0][0]], [])
+    insert_linked("00000000000000b2", "overflow_reader", 6, [overflowed[0]], [])
+    facts = assert_index_agrees(monkeypatch, ordered=False)
+    writer = mltrace.get_history("writer")[0].id
+    children, _, _ = facts["downstream"][writer]  # type: ignore[index]
+    assert children == {writer: ["00000000000000b1"]}
+
+
+def test_impact_on_the_index_reads_the_runs_it_reached_once(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a current index, impact walks every level in memory and asks the store only
+    whether the pointer is known and, once, for the runs reached."""
+    monkeypatch.setattr(_dependencies, "INDEX_MODE", "on")
+    log("root", 0, ["raw.csv"], ["root.out"])
+    for left in range(3):
+        log(f"mid{left}", 1 + left, ["root.out"], [f"mid{left}.out"])
+        for right in range(2):
+            log(f"leaf{left}{right}", 10 + left + right / 4, [f"mid{left}.out"],
+                [f"leaf{left}{right}.out"])
+    first = mltrace.impact("raw.csv")
+    store = state.store()
+    asked: list[str] = []
+    query = store.query
+
+    def spy(sql: str, *args: Any, **kwargs: Any) -> Any:
+        asked.append(sql)
+        return query(sql, *args, **kwargs)
+
+    monkeypatch.setattr(store, "query", spy)
+    again = mltrace.impact("raw.csv")
+    assert asked == [_sql.load("pointer_known"), _sql.load("runs")]
+    assert again.to_dict() == first.to_dict()
+    assert [(level, run.component_name) for level, run in again.runs] == [
+        (0, "root"), (1, "mid0"), (2, "leaf00"), (2, "leaf01"), (1, "mid1"), (2, "leaf10"),
+        (2, "leaf11"), (1, "mid2"), (2, "leaf20"), (2, "leaf21"),
+    ]
+    assert [output.name for output in again.final_outputs] == [
+        "leaf00.out", "leaf01.out", "leaf10.out", "leaf11.out", "leaf20.out", "leaf21.out",
+    ]
 
 
 def test_sdk_logged_chain_walks_without_store_queries(

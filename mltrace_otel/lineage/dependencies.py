@@ -246,18 +246,30 @@ def _indexed(
     """Dependencies of ``runs`` from the index, and the runs it leaves to the store: those
     whose id or a link is not a span id and, with ``unknown_via_store``, those it lacks."""
     keys = {run: span_key(run) for run in runs}
-    via_store = [run for run, key in keys.items() if key is None or index.needs_store(key)]
-    left = set(via_store)
-    candidates = [run for run in keys if run not in left]
-    known = index.knows([keys[run] for run in candidates])
-    on_index = [run for run, present in zip(candidates, known) if present]
+    via_store = [run for run, key in keys.items() if key is None]
+    regular = {key: run for run, key in keys.items() if key is not None}
+    present = index.knows(list(regular))
+    found, irregular = indexed_dependencies(
+        index, [key for key, known in zip(regular, present) if known]
+    )
+    via_store += [regular[key] for key in irregular]
     if unknown_via_store:
-        via_store += [run for run, present in zip(candidates, known) if not present]
-    found = index.dependencies([keys[run] for run in on_index])
+        via_store += [regular[key] for key, known in zip(regular, present) if not known]
     return {
-        run: [run_id(producer) for producer in producers]
-        for run, producers in zip(on_index, found)
+        regular[key]: [run_id(producer) for producer in producers]
+        for key, producers in found.items()
     }, via_store
+
+
+def indexed_dependencies(
+    index: LineageIndex, runs: Sequence[int]
+) -> tuple[dict[int, list[int]], list[int]]:
+    """Dependencies of runs the index has (keys), and the runs it leaves to the store
+    (those with a link that is not a span id)."""
+    via_store = [run for run in runs if index.needs_store(run)]
+    left = set(via_store)
+    on_index = [run for run in runs if run not in left]
+    return dict(zip(on_index, index.dependencies(on_index))), via_store
 
 
 def _next_frontier(level: dict[str, list[str]], edges: dict[str, list[str]]) -> list[str]:

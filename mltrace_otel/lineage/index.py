@@ -6,10 +6,11 @@ notebook, a dashboard backend, review over many flagged outputs) instead loads, 
 fact the SPEC 3.3 rule needs into sorted numpy arrays and keeps them current by loading only
 rows logged since its watermark (segments, merged as they accumulate). Lookups are binary
 searches, vectorised over a whole walk level. Per run it holds its id and start (16 bytes),
-its output rows (48 bytes each), input rows (36 bytes each), span links (20 bytes each)
+its output rows (49 bytes each), input rows (36 bytes each), span links (20 bytes each)
 and ``set_upstream`` names; for the components some run names with ``set_upstream`` (only
-those), their runs (24 bytes each); forward walks add 8 bytes per input row and per link.
-An SDK-logged chain (1 input, 1 output, 1 link a run) measured ~106 bytes a run.
+those), their runs (24 bytes each); forward walks (impact, review) add 16 bytes per input
+row, per link and per output row. An SDK-logged chain (1 input, 1 output, 1 link a run)
+measured ~106 bytes a run, ~150 once walked forward.
 
 Pointer names and versions are keyed by the first 8 bytes of their MD5 (the same key the
 SQL computes), run ids by their 64-bit span id.
@@ -40,6 +41,8 @@ class _Segment:
     out_start: np.ndarray
     out_end: np.ndarray
     out_logged: np.ndarray
+    out_own: np.ndarray
+    """Whether the run span lists the output itself (not a continuation span)."""
     in_run: np.ndarray
     in_start: np.ndarray
     in_pointer: np.ndarray
@@ -67,7 +70,7 @@ class _Segment:
         linked = links["Position"] > 0
         segment = cls(
             out["PointerKey"], out["VersionKey"], out["Run"], out["StartNs"], out["EndNs"],
-            out["LoggedNs"],
+            out["LoggedNs"], out["Own"].astype(bool),
             inp["Run"], inp["StartNs"], inp["PointerKey"], inp["VersionKey"], inp["Position"],
             links["Run"][linked], links["Target"][linked], links["Position"][linked],
             up["Run"], up["StartNs"], up["Component"].astype(object), up["Position"],
@@ -137,6 +140,21 @@ class _Segment:
     def knows(self, runs: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.run, runs, "left") < np.searchsorted(self.run, runs, "right")
 
+    def starts(self, runs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per run: whether this segment has it, and its start."""
+        at = np.minimum(np.searchsorted(self.run, runs), max(len(self.run) - 1, 0))
+        if not len(self.run):
+            return np.zeros(len(runs), bool), np.zeros(len(runs), np.int64)
+        return self.run[at] == runs, self.run_start[at]
+
+    @functools.cached_property
+    def own_outputs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Output rows of run spans by run (forward lineage): the sorted runs and the
+        pointers they wrote."""
+        rows = np.flatnonzero(self.out_own)
+        rows = rows[np.argsort(self.out_run[rows], kind="stable")]
+        return self.out_run[rows], self.out_pointer[rows]
+
     @functools.cached_property
     def by_pointer(self) -> tuple[np.ndarray, np.ndarray]:
         """Input rows by pointer (forward lineage): the sorted pointers and their rows."""
@@ -181,9 +199,11 @@ class _Segment:
 def _gather(keys: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For the sorted array ``keys``: (index into ``wanted``, row) of every row whose key is
     in ``wanted``."""
+    order = np.argsort(wanted, kind="stable")  # searches in key order stay in cache
+    wanted = wanted[order]
     low = np.searchsorted(keys, wanted, "left")
     counts = np.searchsorted(keys, wanted, "right") - low
-    owners = np.repeat(np.arange(len(wanted)), counts)
+    owners = np.repeat(order, counts)
     offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
     return owners, np.repeat(low, counts) + offsets
 
@@ -304,6 +324,35 @@ class LineageIndex:
                 found.update(dict.fromkeys(runs[starts >= since_ns].tolist()))
         return list(found)
 
+    def consumers_of(self, runs: Sequence[int]) -> list[int]:
+        """Candidate consumers of ``runs`` (forward lineage, as ``queries/consumers.sql``
+        for their outputs, components and ids), sorted: runs that read an output one of
+        them wrote, name the component of one with set_upstream, or link to one, and started
+        no earlier than the earliest of them."""
+        keys = np.array(runs, np.uint64)
+        if not len(keys):
+            return []
+        found = np.zeros(len(keys), bool)
+        start = np.zeros(len(keys), np.int64)
+        pointers = []
+        for segment in self._segments:
+            has, at = segment.starts(keys)
+            start = np.where(has & ~found, at, start)
+            found |= has
+            owners, pointer = segment.own_outputs
+            pointers.append(pointer[_gather(owners, keys)[1]])
+        components = [
+            name for name, named in self._components.items() if np.isin(named.run, keys).any()
+        ]
+        pointer = np.unique(np.concatenate(pointers))
+        since_ns = int(start[found].min()) if found.any() else 0
+        candidates = [
+            runs[starts >= since_ns]
+            for segment in self._segments
+            for runs, starts in segment.consumers(pointer, components, np.unique(keys))
+        ]
+        return np.unique(np.concatenate(candidates)).tolist() if candidates else []
+
     def read_since(
         self, pointers: Sequence[int], starts: Sequence[int], excludes: Sequence[int]
     ) -> list[bool]:
@@ -333,6 +382,10 @@ class LineageIndex:
     def _producers(
         self, pointer: np.ndarray, version: np.ndarray, start: np.ndarray, exclude: np.ndarray
     ) -> list[int | None]:
+        order = np.argsort(pointer, kind="stable")  # searches in key order stay in cache
+        pointer, version, start, exclude = (
+            column[order] for column in (pointer, version, start, exclude)
+        )
         found = np.zeros(len(pointer), bool)
         best = tuple(np.zeros(len(pointer), dtype) for dtype in (np.int64,) * 3 + (np.uint64,))
         for segment in self._segments:
@@ -344,7 +397,11 @@ class LineageIndex:
             better = valid & (~found | _later(rank, best))
             best = tuple(np.where(better, new, old) for new, old in zip(rank, best))
             found |= better
-        return [run if ok else None for run, ok in zip(best[3].tolist(), found.tolist())]
+        run = np.zeros(len(order), np.uint64)
+        run[order] = best[3]
+        ok = np.zeros(len(order), bool)
+        ok[order] = found
+        return [key if known else None for key, known in zip(run.tolist(), ok.tolist())]
 
     def dependencies(self, runs: Sequence[int]) -> list[list[int]]:
         """Each run's direct dependencies (SPEC 3.3), in the store path's order: producers

@@ -59,8 +59,7 @@ def impact(pointer_or_run_id: str) -> Impact:
     lineage = Lineage(store)
     if pointer_known(store, pointer_or_run_id):
         kind = "pointer"
-        readers = _downstream.readers(store, pointer_or_run_id)
-        roots = list(readers.values())
+        roots = _downstream.readers(lineage, pointer_or_run_id)
     else:
         kind = "run"
         try:
@@ -69,12 +68,14 @@ def impact(pointer_or_run_id: str) -> Impact:
             raise NotFoundError(
                 f"{pointer_or_run_id!r} is neither a pointer that a run read or wrote nor a run id"
             ) from None
-        roots = list(consumers_by_id(store, [run_id]).values())
-    rows = RunRows(store)  # the walk reads each level's runs whole: no second read after it
-    facts = rows.facts([root.id for root in roots])
-    down = _downstream.walk(lineage, facts.values(), lineage.dependencies(roots), rows.facts)
+        roots = lineage.dependencies(list(consumers_by_id(store, [run_id]).values()))
+    rows = RunRows(store)  # reads the runs whole with their facts: no second read after the walk
+    down = _downstream.walk(lineage, list(roots), roots, rows.facts)
     runs = with_dependencies(store, rows.runs, down.dependencies)
-    order = [item.id for item in sorted(facts.values(), key=lambda item: (item.start_ns, item.id))]
+    order = sorted(
+        (run for run in roots if run in down.facts),
+        key=lambda run: (down.facts[run].start_ns, run),
+    )
     ordered = depth_first(
         order, down.children, runs, key=lambda child: (down.facts[child].start_ns, child)
     )

@@ -105,7 +105,7 @@ def _review(limit: int | None, sort: str, scored: bool) -> Review:
         facts = _downstream.run_facts(store, list(graph))
         starts: Mapping[str, float] = {run: item.start_ns for run, item in facts.items()}
         if facts:
-            down = _downstream.walk(lineage, facts.values(), graph)
+            down = _downstream.walk(lineage, list(facts), graph, facts=facts)
             graph = {**down.dependencies, **graph}
             for run, outputs in down.final_outputs.items():
                 for name in outputs:

@@ -93,7 +93,7 @@ def with_dependencies(
     return runs
 
 
-_FACT_COLUMNS = ("SpanId", "Component", "StartNs", "Outputs")
+_FACT_COLUMNS = ("SpanId", "Component", "StartNs", "Outputs", "OutputKeys")
 
 
 class RunRows:
@@ -113,8 +113,8 @@ class RunRows:
         self.runs.update((run.id, run) for run in runs_from_rows(result.columns, result.rows))
         pick = itemgetter(*(result.columns.index(name) for name in _FACT_COLUMNS))
         return {
-            span_id: RunFacts(span_id, component, int(start), tuple(outputs))
-            for span_id, component, start, outputs in map(pick, result.rows)
+            span_id: RunFacts(span_id, component, int(start), tuple(outputs), tuple(keys))
+            for span_id, component, start, outputs, keys in map(pick, result.rows)
         }
 
 

@@ -35,10 +35,18 @@ def _nested(value: Any) -> str:
     if isinstance(value, date):
         return f"'{value.isoformat()}'"
     if isinstance(value, list):
-        return "[" + ", ".join(map(_nested, value)) + "]"
+        return _strings(value) or "[" + ", ".join(map(_nested, value)) + "]"
     if isinstance(value, tuple):
         return "(" + ", ".join(map(_nested, value)) + ")"
     return str(value)
+
+
+def _strings(values: list[Any]) -> str | None:
+    """An array of plain strings none of which needs escaping (run ids, pointer names), in
+    one pass; None for any other list."""
+    if not all(type(value) is str for value in values) or _NEEDS_ESCAPE.search("".join(values)):
+        return None
+    return "['" + "', '".join(values) + "']" if values else "[]"
 
 
 def _utc(value: datetime) -> datetime:
