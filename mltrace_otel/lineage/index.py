@@ -142,9 +142,9 @@ class _Segment:
 
     def starts(self, runs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per run: whether this segment has it, and its start."""
-        at = np.minimum(np.searchsorted(self.run, runs), max(len(self.run) - 1, 0))
         if not len(self.run):
             return np.zeros(len(runs), bool), np.zeros(len(runs), np.int64)
+        at = np.minimum(np.searchsorted(self.run, runs), len(self.run) - 1)
         return self.run[at] == runs, self.run_start[at]
 
     @functools.cached_property
@@ -226,6 +226,8 @@ class _ComponentRuns:
         self.start = np.empty(0, np.int64)
         self.end = np.empty(0, np.int64)
         self.run = np.empty(0, np.uint64)
+        self.by_key = np.empty(0, np.uint64)
+        """The same runs sorted by key (membership tests)."""
 
     def add(self, start: np.ndarray, end: np.ndarray, run: np.ndarray) -> None:
         start = np.concatenate([self.start, start])
@@ -233,6 +235,14 @@ class _ComponentRuns:
         run = np.concatenate([self.run, run])
         order = np.lexsort((run, end, start))
         self.start, self.end, self.run = start[order], end[order], run[order]
+        self.by_key = np.sort(run)
+
+    def has_any(self, runs: np.ndarray) -> bool:
+        """Whether any of ``runs`` (sorted keys) is a run of this component."""
+        at = np.searchsorted(self.by_key, runs)
+        return bool(len(self.by_key)) and bool(
+            (self.by_key[np.minimum(at, len(self.by_key) - 1)] == runs).any()
+        )
 
     def latest(self, start_ns: int, exclude: int) -> int | None:
         index = int(np.searchsorted(self.start, np.int64(start_ns), "right")) - 1
@@ -329,8 +339,8 @@ class LineageIndex:
         for their outputs, components and ids), sorted: runs that read an output one of
         them wrote, name the component of one with set_upstream, or link to one, and started
         no earlier than the earliest of them."""
-        keys = np.array(runs, np.uint64)
-        if not len(keys):
+        keys = np.unique(np.array(runs, np.uint64))
+        if not len(keys) or not self._segments:
             return []
         found = np.zeros(len(keys), bool)
         start = np.zeros(len(keys), np.int64)
@@ -342,14 +352,14 @@ class LineageIndex:
             owners, pointer = segment.own_outputs
             pointers.append(pointer[_gather(owners, keys)[1]])
         components = [
-            name for name, named in self._components.items() if np.isin(named.run, keys).any()
+            name for name, named in self._components.items() if named.has_any(keys)
         ]
         pointer = np.unique(np.concatenate(pointers))
         since_ns = int(start[found].min()) if found.any() else 0
         candidates = [
             runs[starts >= since_ns]
             for segment in self._segments
-            for runs, starts in segment.consumers(pointer, components, np.unique(keys))
+            for runs, starts in segment.consumers(pointer, components, keys)
         ]
         return np.unique(np.concatenate(candidates)).tolist() if candidates else []
 
