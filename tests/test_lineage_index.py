@@ -17,6 +17,7 @@ from mltrace_otel import semconv, state
 from mltrace_otel.lineage import dependencies as _dependencies
 from mltrace_otel.lineage import downstream as _downstream
 from mltrace_otel.lineage.dependencies import Lineage, consumers_by_id
+from mltrace_otel.sdk import links
 from mltrace_otel.sdk import run as _run
 from mltrace_otel.store import sql as _sql
 
@@ -217,6 +218,27 @@ def test_continuation_inputs_are_on_the_index(
     facts = assert_index_agrees(monkeypatch, ordered=False)
     (reader,) = [level for level in facts["traces"]["merged.parquet"] if level[0] == 0]
     assert len(reader[2]) == 8
+
+
+def test_a_fetched_run_depends_on_the_producers_of_its_continued_inputs(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run read by id (inspect, history) gets its dependencies from all its inputs, also
+    those its continuation spans carry."""
+    monkeypatch.setattr(_dependencies, "INDEX_MODE", "off")
+    monkeypatch.setattr(_run, "SPAN_POINTER_BYTES", 2048)
+    inputs = [f"shard-{index:05d}-{'x' * 100}.parquet" for index in range(80)]
+    for index, name in enumerate(inputs[::10]):
+        log(f"writer{index}", index, outputs=[name])
+    links.registry.clear()  # as if another process read them: no span links to the writers
+    log("reader", 100, inputs, ["merged.parquet"])
+    reader = mltrace.get_history("reader")[0]
+    assert len(reader.input_pointers) < len(inputs)  # the rest are in continuation spans
+    linked = mltrace.query("SELECT LinkSpanIds FROM mltrace_runs WHERE Component = 'reader'")
+    assert linked == [([],)]
+    writers = {mltrace.get_history(f"writer{index}")[0].id for index in range(8)}
+    assert set(mltrace.get_component_run_information(reader.id).dependencies) == writers
+    assert set(reader.dependencies) == writers
 
 
 def test_forward_walks_start_from_the_outputs_a_run_span_lists(

@@ -62,9 +62,6 @@ def resolve_run_id(run_id: str) -> str:
     return prefix if prefix in found else found[0]
 
 
-_CONSUMER_COLUMNS = ("SpanId", "StartNs", "Inputs", "InputVersions", "Upstream", "LinkSpanIds")
-
-
 def fetch_runs(ids: Iterable[str], edges: Mapping[str, list[str]] | None = None) -> dict[str, Run]:
     """Runs by id, with their dependencies (derived unless ``edges`` already has them)."""
     wanted = list(dict.fromkeys(ids))
@@ -73,9 +70,8 @@ def fetch_runs(ids: Iterable[str], edges: Mapping[str, list[str]] | None = None)
     store = _store()
     result = store.query(_sql.load("runs"), {"ids": wanted})
     if edges is None:
-        pick = itemgetter(*(result.columns.index(name) for name in _CONSUMER_COLUMNS))
-        consumers = [_dependencies.consumer(*pick(row)) for row in result.rows]
-        edges, _ = _dependencies.resolve(store, consumers)
+        consumers = _dependencies.consumers_by_id(store, wanted)
+        edges, _ = _dependencies.resolve(store, list(consumers.values()))
     runs = {run.id: run for run in runs_from_rows(result.columns, result.rows)}
     return with_dependencies(store, runs, edges)
 
