@@ -90,11 +90,13 @@ def walk(
     rest; runs the store does not have are left out)."""
     if read_facts is None:
         read_facts = functools.partial(run_facts, lineage.store)
-    known = dict(facts or {})
+    known_facts = dict(facts or {})
     start = list(dict.fromkeys(start))
     if lineage.index is not None and None not in map(span_key, start):
-        return _walk_on_index(lineage, start, dependencies or {}, read_facts, known)
-    return _walk_on_store(lineage, start, dependencies or {}, read_facts, known)
+        return _walk_on_index(
+            lineage, lineage.index, start, dependencies or {}, read_facts, known_facts
+        )
+    return _walk_on_store(lineage, start, dependencies or {}, read_facts, known_facts)
 
 
 def _walk_on_store(
@@ -139,6 +141,7 @@ def _walk_on_store(
 
 def _walk_on_index(
     lineage: Lineage,
+    index: LineageIndex,
     start: list[str],
     dependencies: Mapping[str, Sequence[str]],
     read_facts: FactsReader,
@@ -147,8 +150,6 @@ def _walk_on_index(
     """The walk in memory, on 64-bit run keys: candidates and their dependencies come from
     the index, and the store is asked once at the end, for the facts of the runs reached
     (and for the dependencies of runs the index leaves to it)."""
-    index = lineage.index
-    assert index is not None
     ids = {span_key(run): run for run in start}
     producers: dict[int, list[int]] = {  # edges by key, to confirm candidates
         key: [producer for producer in map(span_key, edges) if producer is not None]
@@ -164,7 +165,7 @@ def _walk_on_index(
         on_index, via_store = indexed_dependencies(index, unknown)
         producers.update(on_index)
         store_edges = lineage.dependencies_of([run_id(key) for key in via_store])
-        for key in via_store:
+        for key in via_store:  # runs with a link that is not a span id
             edges = from_store[run_id(key)] = store_edges.get(run_id(key), [])
             producers[key] = [item for item in map(span_key, edges) if item is not None]
         in_level = set(frontier)
