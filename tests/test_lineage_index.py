@@ -73,6 +73,23 @@ def insert_linked(
     state.store().touch()
 
 
+def record_sql(monkeypatch: pytest.MonkeyPatch, *methods: str) -> list[str]:
+    """The SQL of every later call of the store's ``methods`` (which still answer)."""
+    asked: list[str] = []
+    store = state.store()
+
+    def recording(real: Callable[..., Any]) -> Callable[..., Any]:
+        def call(sql: str, *args: Any, **kwargs: Any) -> Any:
+            asked.append(sql)
+            return real(sql, *args, **kwargs)
+
+        return call
+
+    for name in methods:
+        monkeypatch.setattr(store, name, recording(getattr(store, name)))
+    return asked
+
+
 def every_run() -> list[str]:
     return [row[0] for row in mltrace.query("SELECT DISTINCT SpanId FROM mltrace_runs")]
 
@@ -275,15 +292,7 @@ def test_impact_on_the_index_reads_the_runs_it_reached_once(
             log(f"leaf{left}{right}", 10 + left + right / 4, [f"mid{left}.out"],
                 [f"leaf{left}{right}.out"])
     first = mltrace.impact("raw.csv")
-    store = state.store()
-    asked: list[str] = []
-    query = store.query
-
-    def spy(sql: str, *args: Any, **kwargs: Any) -> Any:
-        asked.append(sql)
-        return query(sql, *args, **kwargs)
-
-    monkeypatch.setattr(store, "query", spy)
+    asked = record_sql(monkeypatch, "query")
     again = mltrace.impact("raw.csv")
     assert asked == [_sql.load("pointer_known"), _sql.load("runs")]
     assert again.to_dict() == first.to_dict()
@@ -311,17 +320,7 @@ def test_sdk_logged_chain_walks_without_store_queries(
     lineage = Lineage(store)
     root = lineage.latest_producer("s9")
     assert root is not None and lineage.index is not None
-    asked: list[str] = []
-
-    def spy(real: Callable[..., Any]) -> Callable[..., Any]:
-        def call(sql: str, *args: Any, **kwargs: Any) -> Any:
-            asked.append(sql)
-            return real(sql, *args, **kwargs)
-
-        return call
-
-    for name in ("query", "columns", "command"):
-        monkeypatch.setattr(store, name, spy(getattr(store, name)))
+    asked = record_sql(monkeypatch, "query", "columns", "command")
     closure = lineage.upstream_closure([root])
     assert asked == []
     history = {run.component_name: run.id for run in mltrace.get_history("config")}
@@ -347,14 +346,7 @@ def test_a_reopened_store_without_new_parts_skips_the_scan_for_new_rows(
     log("train", 1, ["clean.csv"], ["model.pkl"])
     assert [run.component_name for _, run in mltrace.trace("model.pkl")] == ["train", "prepare"]
     store = state.store()
-    loaded: list[str] = []
-    columns = store.columns
-
-    def spy(sql: str, *args: Any, **kwargs: Any) -> Any:
-        loaded.append(sql)
-        return columns(sql, *args, **kwargs)
-
-    monkeypatch.setattr(store, "columns", spy)
+    loaded = record_sql(monkeypatch, "columns")
     watermark = _sql.load("index_watermark")
     store.close()  # as the idle release does; the next query opens the store again
     assert [run.component_name for _, run in mltrace.trace("model.pkl")] == ["train", "prepare"]
