@@ -357,9 +357,9 @@ class LineageIndex:
         pointer = np.unique(np.concatenate(pointers))
         since_ns = int(start[found].min()) if found.any() else 0
         candidates = [
-            runs[starts >= since_ns]
+            readers[started >= since_ns]
             for segment in self._segments
-            for runs, starts in segment.consumers(pointer, components, keys)
+            for readers, started in segment.consumers(pointer, components, keys)
         ]
         return np.unique(np.concatenate(candidates)).tolist() if candidates else []
 
