@@ -36,7 +36,7 @@ class RunFacts(NamedTuple):
     component: str
     start_ns: int
     outputs: tuple[str, ...]
-    output_keys: tuple[int, ...] = ()
+    output_keys: tuple[int, ...]
     """The outputs' lineage index keys, as the store computed them (``pointer_key``)."""
 
 
@@ -204,18 +204,11 @@ def _indexed_final_outputs(
     starts: list[int] = []
     owners: list[int] = []
     for key, item in runs:
-        keys = _output_keys(item)
-        pointers += keys
-        starts += [item.start_ns] * len(keys)
-        owners += [key] * len(keys)
+        pointers += item.output_keys
+        starts += [item.start_ns] * len(item.output_keys)
+        owners += [key] * len(item.output_keys)
     read = iter(index.read_since(pointers, starts, owners))
     return {item.id: [name for name in item.outputs if not next(read)] for _, item in runs}
-
-
-def _output_keys(item: RunFacts) -> tuple[int, ...]:
-    if len(item.output_keys) == len(item.outputs):
-        return item.output_keys
-    return tuple(map(pointer_key, item.outputs))
 
 
 def _final_outputs(

@@ -137,9 +137,6 @@ class _Segment:
                 return valid, at
             row = np.where(skip, row - 1, row)
 
-    def knows(self, runs: np.ndarray) -> np.ndarray:
-        return np.searchsorted(self.run, runs, "left") < np.searchsorted(self.run, runs, "right")
-
     def starts(self, runs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per run: whether this segment has it, and its start."""
         if not len(self.run):
@@ -312,7 +309,7 @@ class LineageIndex:
         keys = np.array(runs, np.uint64)
         found = np.zeros(len(keys), bool)
         for segment in self._segments:
-            found |= segment.knows(keys)
+            found |= segment.starts(keys)[0]
         return found.tolist()
 
     def needs_store(self, run: int) -> bool:
@@ -354,14 +351,8 @@ class LineageIndex:
         components = [
             name for name, named in self._components.items() if named.has_any(keys)
         ]
-        pointer = np.unique(np.concatenate(pointers))
         since_ns = int(start[found].min()) if found.any() else 0
-        candidates = [
-            readers[started >= since_ns]
-            for segment in self._segments
-            for readers, started in segment.consumers(pointer, components, keys)
-        ]
-        return np.unique(np.concatenate(candidates)).tolist() if candidates else []
+        return sorted(self.consumers(np.concatenate(pointers), components, keys, since_ns))
 
     def read_since(
         self, pointers: Sequence[int], starts: Sequence[int], excludes: Sequence[int]
