@@ -33,7 +33,7 @@ from _table import markdown_table
 import mltrace_otel as mltrace
 from mltrace_otel import state
 from mltrace_otel.lineage import dependencies
-from mltrace_otel.store import sql
+from mltrace_otel.store import records
 from mltrace_otel.store.bulk import gc_paused
 
 REVIEW_TARGETS_S = {10_000_000: 2.0, 1_000_000: 1.0}
@@ -55,10 +55,10 @@ def timed(call: Callable[[], Any], samples: int) -> tuple[float, float, Any]:
 
 
 def read_runs(ids: Sequence[str]) -> Callable[[], Any]:
-    """The floor: the rows of ``ids`` in one query, as dicts (with the cyclic collector
-    paused, as review and impact run)."""
+    """The floor: the runs ``ids`` in one query, their records decoded (with the cyclic
+    collector paused, as review and impact run)."""
     store = state.store()
-    return gc_paused(lambda: store.query(sql.load("runs"), {"ids": list(ids)}).dicts())
+    return gc_paused(lambda: records.read(store, list(ids)))
 
 
 def main() -> None:

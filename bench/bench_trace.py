@@ -33,7 +33,7 @@ import mltrace_otel as mltrace
 from mltrace_otel import state
 from mltrace_otel.lineage import dependencies
 from mltrace_otel.lineage.index import LineageIndex
-from mltrace_otel.store import sql
+from mltrace_otel.store import records
 
 WARM_TARGETS_MS = {1_000_000: 50.0, 10_000_000: 100.0}
 CLI_TARGET_MS = 500.0
@@ -71,7 +71,7 @@ def read_chains(chains: int) -> Callable[[], None]:
         root = lineage.latest_producer(chain_output(chain))
         assert root is not None
         chosen.append(list(lineage.upstream_closure([root])))
-    return lambda: store.query(sql.load("runs"), {"ids": random.choice(chosen)}).dicts()
+    return lambda: records.read(store, random.choice(chosen))
 
 
 def cli_ms(home: Path, command: list[str], samples: int) -> list[float]:

@@ -292,7 +292,7 @@ def test_impact_on_the_index_reads_the_runs_it_reached_once(
             log(f"leaf{left}{right}", 10 + left + right / 4, [f"mid{left}.out"],
                 [f"leaf{left}{right}.out"])
     first = mltrace.impact("raw.csv")
-    asked = record_sql(monkeypatch, "query")
+    asked = record_sql(monkeypatch, "query", "text")
     again = mltrace.impact("raw.csv")
     assert asked == [_sql.load("pointer_known"), _sql.load("runs")]
     assert again.to_dict() == first.to_dict()
@@ -320,7 +320,7 @@ def test_sdk_logged_chain_walks_without_store_queries(
     lineage = Lineage(store)
     root = lineage.latest_producer("s9")
     assert root is not None and lineage.index is not None
-    asked = record_sql(monkeypatch, "query", "columns", "command")
+    asked = record_sql(monkeypatch, "query", "text", "columns", "command")
     closure = lineage.upstream_closure([root])
     assert asked == []
     history = {run.component_name: run.id for run in mltrace.get_history("config")}

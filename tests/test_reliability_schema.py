@@ -82,14 +82,19 @@ def _setting(table: str, name: str) -> str:
     return engine.split(f"{name} = ", 1)[1].split(",")[0]
 
 
-@pytest.mark.parametrize("commit", ["ce09451", "9ed7def", "dbb80d0", "82f2296"])
+@pytest.mark.parametrize("commit", ["ce09451", "9ed7def", "dbb80d0", "82f2296", "4d97a1b"])
 def test_a_store_of_an_earlier_release_is_migrated(
     home: Path, tmp_path: Path, run_cli, commit: str
 ) -> None:
     _old_store(home, tmp_path, commit)  # 9ed7def's run table had no LoggedAt column yet
-    (level, run), = mltrace.trace("model.pkl")
+    (level, run), = mltrace.trace("model.pkl")  # read through the record the migration adds
     assert (level, run.component_name, run.inputs) == (0, "train", ["raw.csv"])
     assert "LoggedAt" in _columns("mltrace_runs")
+    (kind,), = mltrace.query(
+        "SELECT default_kind FROM system.columns WHERE database = currentDatabase()"
+        " AND table = 'mltrace_runs' AND name = 'Record'"
+    )
+    assert kind == "MATERIALIZED"
     for table in ("mltrace_runs", "mltrace_io"):  # dbb80d0's had no minmax index on LoggedAt
         assert ("logged_at", "LoggedAt") in _indexes(table)
     for table in ("mltrace_runs", "mltrace_io", "mltrace_run_starts"):  # 82f2296's were compact

@@ -18,12 +18,12 @@ import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mltrace_otel.lineage import dependencies as _dependencies
 from mltrace_otel.lineage.dependencies import Consumer, Lineage, indexed_dependencies
 from mltrace_otel.lineage.keys import pointer_key, run_id, span_key
-from mltrace_otel.store import Store, sql
+from mltrace_otel.store import Store, records, sql
 
 if TYPE_CHECKING:
     from mltrace_otel.lineage.index import LineageIndex
@@ -63,6 +63,14 @@ def run_facts(store: Store, ids: Sequence[str]) -> dict[str, RunFacts]:
         span_id: RunFacts(span_id, component, int(start), tuple(outputs), tuple(keys))
         for span_id, component, start, outputs, keys in rows
     }
+
+
+def facts_of(span_id: str, record: Sequence[Any]) -> RunFacts:
+    """The facts of one run from its record (``mltrace_otel.store.records``)."""
+    return RunFacts(
+        span_id, record[records.COMPONENT], int(record[records.START_NS]),
+        tuple(record[records.OUTPUTS]), tuple(map(int, record[records.OUTPUT_KEYS])),
+    )
 
 
 def readers(lineage: Lineage, pointer: str) -> dict[str, list[str]]:

@@ -6,7 +6,6 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta, timezone
-from operator import itemgetter
 from typing import Any
 
 from mltrace_otel import semconv
@@ -134,34 +133,26 @@ class ComponentInfo:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _STATUS = {"Ok": "OK", "Error": "ERROR"}
-_RUN_COLUMNS = (
-    "SpanId", "Component", "StartNs", "EndNs", "TraceId", "StatusCode", "StatusMessage",
-    "ServiceName", "Inputs", "InputTypes", "InputVersions", "Outputs", "OutputTypes",
-    "OutputVersions", "Attributes", "EventNames", "EventAttributes",
-)
-
-
 def timestamp(ns: int) -> datetime:
     """A UTC datetime from Unix nanoseconds (truncated to microseconds, as ClickHouse's
     DateTime64(9) text is)."""
     return _EPOCH + timedelta(0, 0, ns // 1000)  # positional: a third faster than by keyword
 
 
-def runs_from_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[Run]:
-    """Runs from the rows of ``queries/runs.sql`` (``columns`` names their values)."""
-    pick = itemgetter(*(columns.index(name) for name in _RUN_COLUMNS))
+def runs_from_records(records: Iterable[Sequence[Any]]) -> list[Run]:
+    """Runs from [span id, record fields] pairs (``mltrace_otel.store.records.read``)."""
     runs = []
     shared: dict[tuple[str, str, str], Pointer] = {}  # Pointer is frozen: one per distinct
-    for row in rows:
-        (span_id, component, start_ns, end_ns, trace_id, status, message, service, inputs,
-         input_types, input_versions, outputs, output_types, output_versions, attributes,
-         event_names, event_attributes) = pick(row)
+    for span_id, record in records:
+        (trace_id, component, service, status, message, inputs, input_versions, input_types,
+         outputs, output_versions, output_types, attributes, event_names, event_attributes,
+         start_ns, end_ns, _) = record  # in the order of records.FIELDS
         get = attributes.get
         runs.append(Run(  # positionally, in field order (the hot path of large results)
             span_id,
             component,
-            timestamp(start_ns),
-            timestamp(end_ns),
+            timestamp(int(start_ns)),
+            timestamp(int(end_ns)),
             trace_id,
             _STATUS.get(status, "UNSET"),
             message,

@@ -6,19 +6,18 @@ import re
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
-from operator import itemgetter
 from typing import Any
 
 from mltrace_otel import state
 from mltrace_otel.lineage import dependencies as _dependencies
-from mltrace_otel.lineage.downstream import RunFacts
+from mltrace_otel.lineage.downstream import RunFacts, facts_of
 from mltrace_otel.lineage.walk import depth_first
-from mltrace_otel.query.models import ComponentInfo, Run, runs_from_rows
+from mltrace_otel.query.models import ComponentInfo, Run, runs_from_records
 from mltrace_otel.query.notes import attach_notes
 from mltrace_otel.query.staleness import attach_staleness
 from mltrace_otel.sdk.links import registry
 from mltrace_otel.sdk.pointers import IOPointer
-from mltrace_otel.store import Store
+from mltrace_otel.store import Store, records
 from mltrace_otel.store import sql as _sql
 
 MIN_PREFIX = 6
@@ -68,11 +67,11 @@ def fetch_runs(ids: Iterable[str], edges: Mapping[str, list[str]] | None = None)
     if not wanted:
         return {}
     store = _store()
-    result = store.query(_sql.load("runs"), {"ids": wanted})
+    found = records.read(store, wanted)
     if edges is None:
         consumers = _dependencies.consumers_by_id(store, wanted)
         edges, _ = _dependencies.resolve(store, list(consumers.values()))
-    runs = {run.id: run for run in runs_from_rows(result.columns, result.rows)}
+    runs = {run.id: run for run in runs_from_records(found)}
     return with_dependencies(store, runs, edges)
 
 
@@ -89,9 +88,6 @@ def with_dependencies(
     return runs
 
 
-_FACT_COLUMNS = ("SpanId", "Component", "StartNs", "Outputs", "OutputKeys")
-
-
 class RunRows:
     """Full runs read in batches as a downstream walk asks for their facts: one query per
     level gives both, so the runs need not be read again once the walk ends."""
@@ -105,13 +101,9 @@ class RunRows:
         """What the walk needs of runs by id (runs the store does not have are left out)."""
         if not ids:
             return {}
-        result = self.store.query(_sql.load("runs"), {"ids": list(ids)})
-        self.runs.update((run.id, run) for run in runs_from_rows(result.columns, result.rows))
-        pick = itemgetter(*(result.columns.index(name) for name in _FACT_COLUMNS))
-        return {
-            span_id: RunFacts(span_id, component, int(start), tuple(outputs), tuple(keys))
-            for span_id, component, start, outputs, keys in map(pick, result.rows)
-        }
+        found = records.read(self.store, ids)
+        self.runs.update((run.id, run) for run in runs_from_records(found))
+        return {span_id: facts_of(span_id, record) for span_id, record in found}
 
 
 class _DetailsLoader:

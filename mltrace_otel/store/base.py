@@ -62,6 +62,11 @@ class Store(abc.ABC):
         """Run a statement that returns no rows."""
 
     @abc.abstractmethod
+    def text(self, sql: str, parameters: Mapping[str, Any] | None = None) -> str:
+        """A query's rows as ``TabSeparatedRaw`` text (a line a row, values as they are,
+        invalid UTF-8 replaced), for rows the caller decodes itself."""
+
+    @abc.abstractmethod
     def columns(
         self, sql: str, parameters: Mapping[str, Any] | None = None
     ) -> dict[str, np.ndarray]:

@@ -106,6 +106,12 @@ class LocalStore(Store):
             self._generation += 1
             self._execute(sql, "TSV", parameters)
 
+    def text(self, sql: str, parameters: Mapping[str, Any] | None = None) -> str:
+        with self._mutex:
+            self._ready()
+            raw = self._execute(sql, "TabSeparatedRaw", parameters)
+        return raw.decode("utf-8", "replace")
+
     def columns(
         self, sql: str, parameters: Mapping[str, Any] | None = None
     ) -> dict[str, np.ndarray]:
@@ -279,6 +285,9 @@ class _SessionStore(Store):
 
     def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> None:
         self._store._execute(sql, "TSV", parameters)
+
+    def text(self, sql: str, parameters: Mapping[str, Any] | None = None) -> str:
+        raise NotImplementedError
 
     def columns(
         self, sql: str, parameters: Mapping[str, Any] | None = None

@@ -89,6 +89,9 @@ class Table:
     """Skipping indexes: name and definition (``expr TYPE type GRANULARITY n``)."""
     settings: tuple[tuple[str, str], ...] = ()
     """Table-level settings (``SETTINGS name = value``), values as ClickHouse prints them."""
+    defaults: tuple[tuple[str, str], ...] = ()
+    """Columns computed by the table: name and clause (``MATERIALIZED expr``, ``DEFAULT
+    expr``), as ClickHouse prints them."""
 
 
 def statements() -> list[Statement]:
@@ -126,11 +129,15 @@ def describe(rows: Rows, database: str | None = None) -> dict[str, Table]:
     where = "database = {db:String}" if database else "database = currentDatabase()"
     params = {"db": database} if database else {}
     columns: dict[str, list[tuple[str, str]]] = {}
-    for table, name, type_ in rows(
-        f"SELECT table, name, type FROM system.columns WHERE {where} ORDER BY table, position",
+    defaults: dict[str, list[tuple[str, str]]] = {}
+    for table, name, type_, kind, expression in rows(
+        "SELECT table, name, type, default_kind, default_expression FROM system.columns "
+        f"WHERE {where} ORDER BY table, position",
         params,
     ):
         columns.setdefault(table, []).append((name, type_))
+        if kind:
+            defaults.setdefault(table, []).append((name, f"{kind} {expression}"))
     indexes: dict[str, list[tuple[str, str]]] = {}
     for table, name, expr, type_, granularity in rows(
         "SELECT table, name, expr, type_full, granularity FROM system.data_skipping_indices "
@@ -146,7 +153,7 @@ def describe(rows: Rows, database: str | None = None) -> dict[str, Table]:
     ):
         tables[name] = Table(
             engine, tuple(columns.get(name, ())), _unqualified(select, db),
-            tuple(indexes.get(name, ())), _settings(engine_full),
+            tuple(indexes.get(name, ())), _settings(engine_full), tuple(defaults.get(name, ())),
         )
     return tables
 
@@ -290,10 +297,14 @@ def migrate(store: Store, expected: dict[str, Table]) -> None:
             store.command(statement.sql)
             continue
         types = dict(have.columns)
+        computed = dict(expected[statement.name].defaults)
         for column, type_ in expected[statement.name].columns:
             if column not in types:
+                clause = computed.get(column, "")
                 store.command(f"ALTER TABLE {statement.name} ADD COLUMN IF NOT EXISTS "
-                              f"`{column}` {type_}")
+                              f"`{column}` {type_} {clause}")
+                if clause.startswith("MATERIALIZED"):  # computed when read until stored
+                    store.command(f"ALTER TABLE {statement.name} MATERIALIZE COLUMN `{column}`")
             elif types[column] != type_:
                 if statement.name not in derived:
                     raise StoreError(

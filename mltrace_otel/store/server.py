@@ -63,6 +63,13 @@ class ServerStore(Store):
         with _as_store_error():
             self._conn.command(sql, parameters=dict(parameters or {}))
 
+    def text(self, sql: str, parameters: Mapping[str, Any] | None = None) -> str:
+        with _as_store_error():
+            raw = self._conn.raw_query(
+                sql, parameters=dict(parameters or {}), fmt="TabSeparatedRaw"
+            )
+        return raw.decode("utf-8", "replace")
+
     def columns(
         self, sql: str, parameters: Mapping[str, Any] | None = None
     ) -> dict[str, np.ndarray]:
