@@ -133,6 +133,8 @@ class ComponentInfo:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _STATUS = {"Ok": "OK", "Error": "ERROR"}
+
+
 def timestamp(ns: int) -> datetime:
     """A UTC datetime from Unix nanoseconds (truncated to microseconds, as ClickHouse's
     DateTime64(9) text is)."""
