@@ -8,6 +8,12 @@ store is closed while the runs are logged (idle release): reopening it is timed 
 ("store open s"), the ingest after it. The machine may be shared: compare the ratio to the
 floor.
 
+Where the time goes (after ingesting into the empty store): each table the views fill is
+written again from its own rows (``INSERT INTO copy SELECT * FROM table``, less the time to
+read them) into a copy with the same layout and no views: the cost of storing what the
+views produce, without computing it (a column the table computes itself, the run record, is
+computed again, as on ingest). Beside it, the same files into otel_traces alone (the floor).
+
     python bench/bench_ingest.py                               # small smoke run
     python bench/bench_ingest.py --runs 100000 --stored 0 1000000
 """
