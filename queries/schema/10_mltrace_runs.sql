@@ -10,12 +10,15 @@
 -- (ClickHouse's default, stated so migrations set it): a lookup of 10^4 random runs reads
 -- only the columns it asks for, half the time of compact parts at 10^6 runs.
 -- Record holds what a Run is built from as one JSON array (mltrace_otel/store/records.py names
--- its fields; 64-bit numbers as strings, whatever the inserting session's JSON settings): a
--- lookup of runs scattered over the table reads a granule of every column it names for each
--- run, so reading runs by id (queries/runs.sql) reads two columns instead of seventeen
--- (at 10^7 stored runs, 10^4 runs: 1.0 s against 3.0 s). It is computed as rows are written
--- (MATERIALIZED: views and rebuilds fill the other columns; SELECT * leaves it out), and for
--- parts written before it existed, when read, until a merge or MATERIALIZE COLUMN stores it.
+-- its fields): a row in JSONCompactEachRow, positional by definition (toJSONString of a
+-- tuple gives an object when its elements are named, as a tuple of columns is in a query
+-- under enable_named_columns_in_function_tuple), 64-bit numbers as strings (JSON quotes them
+-- or not by session setting). A lookup of runs scattered over the table reads a granule of every
+-- column it names for each run, so reading runs by id through the record (queries/runs.sql)
+-- reads two columns instead of seventeen (10^4 runs of 10^7: 1.0 s against 3.0 s). It is
+-- computed as rows are written (MATERIALIZED: views and rebuilds fill the other columns;
+-- SELECT * leaves it out), and for parts written before it existed, when read, until a
+-- merge or MATERIALIZE COLUMN stores it.
 CREATE TABLE IF NOT EXISTS mltrace_runs (
     SpanId String,
     TraceId String,
@@ -38,12 +41,12 @@ CREATE TABLE IF NOT EXISTS mltrace_runs (
     EventNames Array(LowCardinality(String)),
     EventAttributes Array(Map(LowCardinality(String), String)),
     LoggedAt DateTime64(9, 'UTC'),
-    Record String MATERIALIZED toJSONString((
+    Record String MATERIALIZED formatRowNoNewline('JSONCompactEachRow',
         TraceId, Component, ServiceName, StatusCode, StatusMessage,
         Inputs, InputVersions, InputTypes, Outputs, OutputVersions, OutputTypes,
         Attributes, EventNames, EventAttributes,
         toString(toUnixTimestamp64Nano(StartTime)), toString(toUnixTimestamp64Nano(EndTime)),
-        arrayMap(name -> toString(reinterpretAsUInt64(substring(MD5(name), 1, 8))), Outputs))),
+        arrayMap(name -> toString(reinterpretAsUInt64(substring(MD5(name), 1, 8))), Outputs)),
     INDEX logged_at LoggedAt TYPE minmax GRANULARITY 1
 ) ENGINE = MergeTree
 ORDER BY SpanId
