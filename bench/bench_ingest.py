@@ -21,7 +21,6 @@ computed again, as on ingest). Beside it, the same files into otel_traces alone 
 from __future__ import annotations
 
 import argparse
-import resource
 import shutil
 import sys
 import tempfile
@@ -75,17 +74,11 @@ def raw_insert_s(store: Store, files: Path) -> tuple[float, float]:
     return elapsed
 
 
-def process_cpu_s() -> float:
-    """CPU seconds of this process so far, every thread (chDB's included)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 def timed(store: Store, sql: str, parameters: dict[str, str] | None = None) -> tuple[float, float]:
-    """Wall and process CPU seconds of one statement."""
-    wall, cpu = time.perf_counter(), process_cpu_s()
+    """Wall and process CPU seconds (every thread, chDB's included) of one statement."""
+    wall, cpu = time.perf_counter(), time.process_time()
     store.command(sql, parameters)
-    return time.perf_counter() - wall, process_cpu_s() - cpu
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def write_s(store: Store, table: str) -> tuple[float, float]:
@@ -137,10 +130,10 @@ def measure(runs: int, stored: int) -> tuple[tuple[str, ...], list[tuple[str, ..
     size = sum(path.stat().st_size for path in files)
     start = time.perf_counter()
     store.init_db()  # reopen after the idle release while logging, without ingesting
-    opened, cpu = time.perf_counter(), process_cpu_s()
+    opened, cpu = time.perf_counter(), time.process_time()
     store.ingest()
     elapsed = time.perf_counter() - opened
-    ingest = elapsed, process_cpu_s() - cpu
+    ingest = elapsed, time.process_time() - cpu
     after = store.query("SELECT count() FROM mltrace_runs").rows[0][0]
     assert after - before == runs, f"ingested {after - before} of {runs} runs"
     floor = raw_insert_s(store, copies)
