@@ -141,8 +141,8 @@ class _Segment:
         """Per run: whether this segment has it, and its start."""
         if not len(self.run):
             return np.zeros(len(runs), bool), np.zeros(len(runs), np.int64)
-        at = np.minimum(np.searchsorted(self.run, runs), len(self.run) - 1)
-        return self.run[at] == runs, self.run_start[at]
+        found, at = _find(self.run, runs)
+        return found, self.run_start[at]
 
     @functools.cached_property
     def own_outputs(self) -> tuple[np.ndarray, np.ndarray]:
@@ -193,6 +193,13 @@ class _Segment:
         return found
 
 
+def _find(keys: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For the sorted, non-empty array ``keys``: per wanted key, whether it is there and the
+    row where it is (or would be, clipped to the last row)."""
+    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    return keys[at] == wanted, at
+
+
 def _gather(keys: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For the sorted array ``keys``: (index into ``wanted``, row) of every row whose key is
     in ``wanted``."""
@@ -235,11 +242,8 @@ class _ComponentRuns:
         self.by_key = np.sort(run)
 
     def has_any(self, runs: np.ndarray) -> bool:
-        """Whether any of ``runs`` (sorted keys) is a run of this component."""
-        at = np.searchsorted(self.by_key, runs)
-        return bool(len(self.by_key)) and bool(
-            (self.by_key[np.minimum(at, len(self.by_key) - 1)] == runs).any()
-        )
+        """Whether any of ``runs`` is a run of this component."""
+        return bool(len(self.by_key)) and bool(_find(self.by_key, runs)[0].any())
 
     def latest(self, start_ns: int, exclude: int) -> int | None:
         index = int(np.searchsorted(self.start, np.int64(start_ns), "right")) - 1
