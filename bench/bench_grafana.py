@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -21,6 +20,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parent),
                 str(Path(__file__).resolve().parent.parent / "tests")]
 
 from _grafana_macros import Request, expand  # noqa: E402
+from _scratch import scratch_dir  # noqa: E402
 from _synthetic import chain_output, fill  # noqa: E402
 from _table import markdown_table  # noqa: E402
 
@@ -50,7 +50,7 @@ def panel(name: str, **variables: str) -> Callable[[], object]:
 
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    home = Path(tempfile.mkdtemp(prefix="mltrace-bench-grafana-"))
+    home = scratch_dir("grafana")
     mltrace.configure(backend="local", home=home)
     fill(state.store(), runs)
     output = chain_output(runs // 20)

@@ -23,12 +23,12 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _scratch import scratch_dir
 from _sdk_store import build
 from _table import markdown_table
 
@@ -114,7 +114,7 @@ def breakdown(
 
 
 def measure(runs: int, stored: int) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
-    home = Path(tempfile.mkdtemp(prefix="mltrace-bench-ingest-"))
+    home = scratch_dir("ingest")
     mltrace.configure(home=home)
     store = state.store()
     store.query("SELECT 1")  # open the store and create the schema, untimed

@@ -28,13 +28,13 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _scratch import scratch_dir
 from _table import markdown_table
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import (
@@ -131,7 +131,7 @@ def rss_child(variant: str, runs: int) -> None:
 
         flush: Callable[[], object] = processor.force_flush
     else:
-        mltrace.configure(home=Path(tempfile.mkdtemp(prefix="mltrace-bench-rss-")))
+        mltrace.configure(home=scratch_dir("rss"))
         body = decorated_no_op() if variant == "decorator" else decorated_new_files()
         flush = state.flush
     body()
@@ -199,7 +199,7 @@ def main() -> None:
     if args.rss_runs:
         rss_table(args.rss_runs)
         return
-    mltrace.configure(home=Path(tempfile.mkdtemp(prefix="mltrace-bench-logging-")))
+    mltrace.configure(home=scratch_dir("logging"))
     decorated = decorated_no_op()
 
     def explicit() -> None:

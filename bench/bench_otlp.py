@@ -20,13 +20,13 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _scratch import scratch_dir
 from _table import markdown_table
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
@@ -178,7 +178,7 @@ def main() -> None:
     parser.add_argument("--spans", type=int, default=30_000)
     parser.add_argument("--batch", type=int, default=512, help="spans per request")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="mltrace-bench-otlp-"))
+    work = scratch_dir("otlp")
     spans = logged_spans(args.spans, work / "sdk")
     groups = batches(spans, args.batch)
     payloads = [encode_spans(group).SerializeToString() for group in groups]

@@ -18,7 +18,6 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _fanout import ROOT, log_fanout
+from _scratch import scratch_dir
 from _sdk_store import DEPTH, build, chain_output
 from _table import markdown_table
 
@@ -68,7 +68,7 @@ def main() -> None:
     parser.add_argument("--fanouts", type=int, nargs="+", default=[3, 3, 3, 3])
     parser.add_argument("--samples", type=int, default=3)
     args = parser.parse_args()
-    mltrace.configure(home=Path(tempfile.mkdtemp(prefix="mltrace-bench-review-")))
+    mltrace.configure(home=scratch_dir("review"))
     store = state.store()
     built = build(store, args.runs)
     start = time.perf_counter()

@@ -16,12 +16,12 @@ import random
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _scratch import scratch_dir
 from _sdk_store import chain_output, reuse_or_build
 from _table import markdown_table, percentile
 
@@ -70,7 +70,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=5)
     parser.add_argument("--home", type=Path, default=None)
     args = parser.parse_args()
-    home = args.home or Path(tempfile.mkdtemp(prefix="mltrace-bench-serve-"))
+    home = args.home or scratch_dir("serve")
     built = reuse_or_build(home, args.runs)
     state.store().close()
     chains = args.runs // 10

@@ -19,13 +19,13 @@ import os
 import random
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _scratch import scratch_dir
 from _sdk_store import DEPTH, chain_output, grow, log_template
 from _table import markdown_table, percentile
 
@@ -98,7 +98,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=30)
     parser.add_argument("--cli-samples", type=int, default=3)
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="mltrace-bench-trace-"))
+    home = scratch_dir("trace")
     mltrace.configure(home=home)
     store = state.store()
     template = log_template(store)

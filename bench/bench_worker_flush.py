@@ -13,12 +13,12 @@ import argparse
 import multiprocessing
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _scratch import scratch_dir
 from _table import markdown_table
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
@@ -78,7 +78,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    mltrace.configure(home=Path(tempfile.mkdtemp(prefix="mltrace-bench-")))
+    mltrace.configure(home=scratch_dir("worker-flush"))
     decorated()  # warm caches (git hash, code snapshot)
     state.flush()
     main_process = statistics.median(per_run_micros(args.runs) for _ in range(args.repeat))

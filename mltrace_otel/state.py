@@ -58,12 +58,15 @@ def store() -> Store:
 
 
 @atexit.register
-def _close_store() -> None:
-    """Close the store before interpreter teardown (chDB must not be torn down implicitly)."""
+def close() -> None:
+    """Export pending runs and close the store: at exit, before interpreter teardown (chDB
+    must not be torn down implicitly), or before the store's folder is removed."""
+    global _store
     if _tracing is not None:
         _tracing.flush(probe=False)
     if _store is not None:
         _store.close()
+        _store = None
 
 
 def serve_store(active: Settings, store: Store) -> None:

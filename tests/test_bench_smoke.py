@@ -1,4 +1,5 @@
-"""The benchmarks run end to end at tiny sizes and print their tables with the floor."""
+"""The benchmarks run end to end at tiny sizes, print their tables with the floor and
+remove the stores they built."""
 
 from __future__ import annotations
 
@@ -35,3 +36,4 @@ def test_benchmark_runs_small(tmp_path: Path, script: str, args: list[str], expe
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert expected in proc.stdout
     assert "|---|" in proc.stdout
+    assert not list(tmp_path.glob("mltrace-bench-*")), "the benchmark left its store behind"
