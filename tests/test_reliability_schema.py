@@ -4,16 +4,20 @@ drift and ``init-db --rebuild`` recreates dropped tables from ``otel_traces``.""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from _explicit_runs import log_run
 from _support import release_store, run_script, write_script
 
 import mltrace_otel as mltrace
 from mltrace_otel import state
+from mltrace_otel.store import StoreError, schema
 from mltrace_otel.store.schema import SCHEMA_VERSION
+from mltrace_otel.store.sql import schema_statements
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -82,7 +86,9 @@ def _setting(table: str, name: str) -> str:
     return engine.split(f"{name} = ", 1)[1].split(",")[0]
 
 
-@pytest.mark.parametrize("commit", ["ce09451", "9ed7def", "dbb80d0", "82f2296", "4d97a1b"])
+@pytest.mark.parametrize(
+    "commit", ["ce09451", "9ed7def", "dbb80d0", "82f2296", "4d97a1b", "ad03539"]
+)
 def test_a_store_of_an_earlier_release_is_migrated(
     home: Path, tmp_path: Path, run_cli, commit: str
 ) -> None:
@@ -99,10 +105,37 @@ def test_a_store_of_an_earlier_release_is_migrated(
         assert ("logged_at", "LoggedAt") in _indexes(table)
     for table in ("mltrace_runs", "mltrace_io", "mltrace_run_starts"):  # 82f2296's were compact
         assert _setting(table, "min_bytes_for_wide_part") == "10485760"
+    assert _setting("mltrace_runs", "index_granularity") == "64"  # 256 until ad03539: rebuilt
+    assert _setting("mltrace_runs", "min_compress_block_size") == "4096"
     assert mltrace.query("SELECT max(Version) FROM mltrace_schema") == [(SCHEMA_VERSION,)]
     checked = run_cli("init-db", "--check")
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "no drift" in checked.stdout
+
+
+def test_a_creation_only_setting_rebuilds_derived_tables_and_refuses_kept_ones(
+    home: Path,
+) -> None:
+    """index_granularity cannot be modified: a derived table with another value is rebuilt
+    from otel_traces (its runs still there), a kept table (notes) is refused in one line."""
+    log_run("train", 0, ["raw.csv"], ["model.pkl"])
+    store = state.store()
+    store.command("DROP VIEW mltrace_runs_mv")
+    store.command("DROP TABLE mltrace_runs")
+    (ddl,) = [sql for sql in schema_statements() if "TABLE IF NOT EXISTS mltrace_runs " in sql]
+    store.command(ddl.replace("index_granularity = 64", "index_granularity = 128"))
+    assert _setting("mltrace_runs", "index_granularity") == "128"
+    schema.migrate(store, store.expected_layout())
+    assert _setting("mltrace_runs", "index_granularity") == "64"
+    assert [run.component_name for run in mltrace.get_history("train")] == ["train"]
+    expected = store.expected_layout()
+    notes = expected["mltrace_notes"]
+    expected["mltrace_notes"] = dataclasses.replace(
+        notes, settings=(*notes.settings, ("index_granularity", "64"))
+    )
+    with pytest.raises(StoreError, match="mltrace_notes was created with index_granularity = "
+                                         "8192 and this release expects 64, which ClickHouse"):
+        schema.migrate(store, expected)
 
 
 def test_a_current_store_opens_without_ddl(home: Path) -> None:

@@ -26,6 +26,9 @@ from mltrace_otel.store.sql import schema_statements
 SCHEMA_VERSION: Final = 2
 """Schema version of this release: 1 was the unversioned schema of mltrace-otel 0.1.0."""
 
+CREATION_SETTINGS: Final = frozenset({"index_granularity"})
+"""Table settings ClickHouse takes only in CREATE TABLE (``MODIFY SETTING`` refuses them)."""
+
 VERSION_TABLE: Final = "mltrace_schema"
 _SCRATCH_PREFIX: Final = "mltrace_expected_"
 
@@ -317,7 +320,17 @@ def migrate(store: Store, expected: dict[str, Table]) -> None:
                           f"{index} {definition}")
             store.command(f"ALTER TABLE {statement.name} MATERIALIZE INDEX {index}")
         for setting, value in _changed_settings(have, expected[statement.name]):
-            store.command(f"ALTER TABLE {statement.name} MODIFY SETTING {setting} = {value}")
+            if setting not in CREATION_SETTINGS:
+                store.command(f"ALTER TABLE {statement.name} MODIFY SETTING {setting} = {value}")
+            elif statement.name in derived:
+                rebuild.append(statement.name)
+            else:
+                raise StoreError(
+                    f"table {statement.name} was created with {setting} = "
+                    f"{dict(have.settings).get(setting, 'its default')} and this release "
+                    f"expects {value}, which ClickHouse sets only when a table is created: "
+                    "copy it into a new table by hand"
+                )
     if rebuild:
         rebuild_derived(store)
         return

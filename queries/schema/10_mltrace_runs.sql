@@ -9,6 +9,12 @@
 -- Parts are compact while small (each spool insert) and wide once merges pass 10 MB
 -- (ClickHouse's default, stated so migrations set it): a lookup of 10^4 random runs reads
 -- only the columns it asks for, half the time of compact parts at 10^6 runs.
+-- Granules of 64 rows, compressed in blocks from 4 KB: a lookup by span id decompresses, for
+-- each run, one granule of SpanId (~1 KB) and of Record (~22 KB) instead of 64 KB blocks
+-- holding 256-row granules: reading 10^4 random runs of 10^7 took 0.50 s instead of 1.08 s.
+-- The primary index grows to ~160,000 marks (~3 MB) at 10^7 runs, the data by ~5%.
+-- index_granularity is fixed when a table is created: a store made with another is migrated
+-- by rebuilding the derived tables.
 -- Record holds what a Run is built from as one JSON array (mltrace_otel/store/records.py names
 -- its fields): a row in JSONCompactEachRow, positional by definition (toJSONString of a
 -- tuple gives an object when its elements are named, as a tuple of columns is in a query
@@ -50,4 +56,5 @@ CREATE TABLE IF NOT EXISTS mltrace_runs (
     INDEX logged_at LoggedAt TYPE minmax GRANULARITY 1
 ) ENGINE = MergeTree
 ORDER BY SpanId
-SETTINGS index_granularity = 256, min_bytes_for_wide_part = 10485760, min_rows_for_wide_part = 0
+SETTINGS index_granularity = 64, min_compress_block_size = 4096,
+    min_bytes_for_wide_part = 10485760, min_rows_for_wide_part = 0
