@@ -17,6 +17,7 @@ from mltrace_otel import semconv, state
 from mltrace_otel.lineage import dependencies as _dependencies
 from mltrace_otel.lineage import downstream as _downstream
 from mltrace_otel.lineage.dependencies import Lineage, consumers_by_id
+from mltrace_otel.query import runs as _runs
 from mltrace_otel.sdk import links
 from mltrace_otel.sdk import run as _run
 from mltrace_otel.store import sql as _sql
@@ -279,12 +280,19 @@ def test_forward_walks_start_from_the_outputs_a_run_span_lists(
     assert children == {writer: ["00000000000000b1"]}
 
 
+@pytest.mark.parametrize(("read_ahead", "reads"), [
+    (1, [["roo"], ["mid"] * 3, ["lea"] * 6]),  # each level read as soon as it is reached
+    (_runs.READ_AHEAD_RUNS, [["lea"] * 6 + ["mid"] * 3 + ["roo"]]),  # few runs: one read
+])
 def test_impact_on_the_index_reads_the_runs_it_reached_once(
-    home: Path, monkeypatch: pytest.MonkeyPatch
+    home: Path, monkeypatch: pytest.MonkeyPatch, read_ahead: int, reads: list[list[str]]
 ) -> None:
     """With a current index, impact walks every level in memory and asks the store only
-    whether the pointer is known and, once, for the runs reached."""
+    whether the pointer is known and for the runs reached, each run once: a level is read
+    while the walk finds the next when at least ``READ_AHEAD_RUNS`` runs wait, the rest
+    at the end."""
     monkeypatch.setattr(_dependencies, "INDEX_MODE", "on")
+    monkeypatch.setattr(_runs, "READ_AHEAD_RUNS", read_ahead)
     log("root", 0, ["raw.csv"], ["root.out"])
     for left in range(3):
         log(f"mid{left}", 1 + left, ["root.out"], [f"mid{left}.out"])
@@ -292,9 +300,21 @@ def test_impact_on_the_index_reads_the_runs_it_reached_once(
             log(f"leaf{left}{right}", 10 + left + right / 4, [f"mid{left}.out"],
                 [f"leaf{left}{right}.out"])
     first = mltrace.impact("raw.csv")
-    asked = record_sql(monkeypatch, "query", "text")
+    asked = record_sql(monkeypatch, "query")
+    read: list[list[str]] = []
+    store = state.store()
+    text = store.text
+
+    def recording_text(sql: str, parameters: dict[str, Any]) -> str:
+        if sql == _sql.load("runs"):
+            read.append(parameters["ids"])
+        return text(sql, parameters)
+
+    monkeypatch.setattr(store, "text", recording_text)
     again = mltrace.impact("raw.csv")
-    assert asked == [_sql.load("pointer_known"), _sql.load("runs")]
+    assert asked == [_sql.load("pointer_known")]
+    components = {run.id: run.component_name for _, run in again.runs}
+    assert [sorted(components[run][:3] for run in ids) for ids in read] == reads
     assert again.to_dict() == first.to_dict()
     assert [(level, run.component_name) for level, run in again.runs] == [
         (0, "root"), (1, "mid0"), (2, "leaf00"), (2, "leaf01"), (1, "mid1"), (2, "leaf10"),

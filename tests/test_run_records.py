@@ -8,10 +8,12 @@ import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
+
 import mltrace_otel as mltrace
 from mltrace_otel import semconv, state
 from mltrace_otel.lineage.keys import pointer_key
-from mltrace_otel.store import records
+from mltrace_otel.store import StoreError, records
 
 START = datetime(2025, 5, 4, 3, 2, 1, 123456, tzinfo=timezone.utc)
 
@@ -95,3 +97,21 @@ def test_runs_read_from_records_keep_any_text(home: Path) -> None:
     assert train.test_results == [{"name": "checks rows", "phase": "", "passed": False,
                                    "duration": 0.0, "error": ""}]
     assert train.end_timestamp - train.start_timestamp == timedelta(microseconds=1500)
+
+
+def test_records_read_in_the_background_match_and_report_errors_when_collected(
+    home: Path,
+) -> None:
+    """``records.read_soon`` gives what ``records.read`` gives; the embedded store runs the
+    query in a thread, so a failing query raises when its result is collected, not before."""
+    insert_run("00000000000000c1", {semconv.COMPONENT_NAME: "train", semconv.RUN_NOTES: "a\tb"})
+    insert_run("00000000000000c2", {semconv.COMPONENT_NAME: "score"})
+    store = state.store()
+    ids = ["00000000000000c2", "00000000000000c1", "00000000000000ff"]
+    collect = records.read_soon(store, ids)
+    found = collect()
+    assert sorted(found) == sorted(records.read(store, ids))
+    assert sorted(span_id for span_id, _ in found) == ["00000000000000c1", "00000000000000c2"]
+    failing = store.text_soon("SELECT no_such_column FROM mltrace_runs")
+    with pytest.raises(StoreError, match="no_such_column"):
+        failing()

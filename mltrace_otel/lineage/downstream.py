@@ -85,6 +85,10 @@ FactsReader = Callable[[Sequence[str]], dict[str, RunFacts]]
 """Reads the facts of runs by id (``run_facts`` on the walk's store unless a caller that
 needs more of each run reads it in the same query)."""
 
+Reached = Callable[[Sequence[str]], None]
+"""Told the runs (ids) a walk reached, a level at a time, as it finds them (so the caller
+can begin reading them while the walk goes on)."""
+
 
 def walk(
     lineage: Lineage,
@@ -92,17 +96,20 @@ def walk(
     dependencies: Mapping[str, Sequence[str]] | None = None,
     read_facts: FactsReader | None = None,
     facts: Mapping[str, RunFacts] | None = None,
+    reached: Reached | None = None,
 ) -> Downstream:
     """Everything downstream of the runs ``start`` (ids); ``dependencies`` may hold edges
     already known and ``facts`` the facts of runs already read (``read_facts`` reads the
-    rest; runs the store does not have are left out)."""
+    rest; runs the store does not have are left out). On the in-memory index, the walk asks
+    for facts once, at the end, and tells ``reached`` each level as it finds it."""
     if read_facts is None:
         read_facts = functools.partial(run_facts, lineage.store)
     known_facts = dict(facts or {})
     start = list(dict.fromkeys(start))
     if lineage.index is not None and None not in map(span_key, start):
         return _walk_on_index(
-            lineage, lineage.index, start, dependencies or {}, read_facts, known_facts
+            lineage, lineage.index, start, dependencies or {}, read_facts, known_facts,
+            reached or (lambda runs: None),
         )
     return _walk_on_store(lineage, start, dependencies or {}, read_facts, known_facts)
 
@@ -154,11 +161,13 @@ def _walk_on_index(
     dependencies: Mapping[str, Sequence[str]],
     read_facts: FactsReader,
     facts: dict[str, RunFacts],
+    reached: Reached,
 ) -> Downstream:
     """The walk in memory, on 64-bit run keys: candidates and their dependencies come from
     the index, and the store is asked once at the end, for the facts of the runs reached
     (and for the dependencies of runs the index leaves to it)."""
     ids = {span_key(run): run for run in start}
+    reached([run for run in start if run not in facts])
     producers: dict[int, list[int]] = {  # edges by key, to confirm candidates
         key: [producer for producer in map(span_key, edges) if producer is not None]
         for key, edges in ((span_key(run), edges) for run, edges in dependencies.items())
@@ -184,20 +193,23 @@ def _walk_on_index(
                     children[producer].append(run)
                     if run not in ids:
                         new[run] = None
-        ids.update((key, run_id(key)) for key in new)
+        level = {key: run_id(key) for key in new}
+        reached([run for run in level.values() if run not in facts])
+        ids.update(level)
         frontier = list(new)
-    facts.update(read_facts([run for run in ids.values() if run not in facts]))
-    result = Downstream(facts={run: facts[run] for run in ids.values() if run in facts})
-    result.children = {
-        ids[producer]: [ids[run] for run in runs] for producer, runs in children.items()
-    }
-    result.dependencies = {
+    edges = {  # before the facts: the last level's read may still be under way
         run: list(dependencies[run]) if run in dependencies
         else from_store[run] if run in from_store
         else [ids.get(producer) or run_id(producer) for producer in producers.get(key, ())]
         for key, run in ids.items()
-        if run in result.facts
     }
+    by_producer = {
+        ids[producer]: [ids[run] for run in runs] for producer, runs in children.items()
+    }
+    facts.update(read_facts([run for run in ids.values() if run not in facts]))
+    result = Downstream(facts={run: facts[run] for run in ids.values() if run in facts})
+    result.children = by_producer
+    result.dependencies = {run: edges[run] for run in result.facts}
     result.final_outputs = _indexed_final_outputs(
         index, [(key, facts[run]) for key, run in ids.items() if run in facts]
     )

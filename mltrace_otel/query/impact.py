@@ -70,7 +70,7 @@ def impact(pointer_or_run_id: str) -> Impact:
             ) from None
         roots = lineage.dependencies(list(consumers_by_id(store, [run_id]).values()))
     rows = RunRows(store)  # reads the runs whole with their facts: no second read after the walk
-    down = _downstream.walk(lineage, list(roots), roots, rows.facts)
+    down = _downstream.walk(lineage, list(roots), roots, rows.facts, reached=rows.soon)
     runs = with_dependencies(store, rows.runs, down.dependencies)
     order = sorted(
         (run for run in roots if run in down.facts),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +65,15 @@ class Store(abc.ABC):
     def text(self, sql: str, parameters: Mapping[str, Any] | None = None) -> str:
         """A query's rows as ``TabSeparatedRaw`` text (a line a row, values as they are,
         invalid UTF-8 replaced), for rows the caller decodes itself."""
+
+    def text_soon(
+        self, sql: str, parameters: Mapping[str, Any] | None = None
+    ) -> Callable[[], str]:
+        """``text()`` begun now, its result (or error) given by calling what this returns:
+        a store that can run the query while the caller's Python goes on does so (the
+        embedded store); this one reads it at once."""
+        text = self.text(sql, parameters)
+        return lambda: text
 
     @abc.abstractmethod
     def columns(

@@ -15,7 +15,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -111,6 +111,24 @@ class LocalStore(Store):
             self._ready()
             raw = self._execute(sql, "TabSeparatedRaw", parameters)
         return raw.decode("utf-8", "replace")
+
+    def text_soon(
+        self, sql: str, parameters: Mapping[str, Any] | None = None
+    ) -> Callable[[], str]:
+        """In a thread: chDB lets go of the GIL while a query runs, so a lineage walk goes
+        on while the runs it reached so far are read (the store's lock orders the queries)."""
+        from concurrent.futures import Future
+
+        future: Future[str] = Future()
+
+        def read() -> None:
+            try:
+                future.set_result(self.text(sql, parameters))
+            except BaseException as error:  # the caller's to raise, when it collects
+                future.set_exception(error)
+
+        threading.Thread(target=read, name="mltrace-read", daemon=True).start()
+        return future.result
 
     def columns(
         self, sql: str, parameters: Mapping[str, Any] | None = None

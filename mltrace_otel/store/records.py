@@ -9,7 +9,7 @@ raw text, the records are parsed once (not as strings inside a JSON result, then
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from mltrace_otel.store import sql
@@ -32,5 +32,16 @@ OUTPUT_KEYS: Final = FIELDS.index("OutputKeys")
 
 def read(store: Store, ids: Sequence[str]) -> list[list[Any]]:
     """[span id, record fields] of each run of ``ids`` the store has (``queries/runs.sql``)."""
-    lines = store.text(sql.load("runs"), {"ids": list(ids)}).splitlines()
+    return _decode(store.text(sql.load("runs"), {"ids": list(ids)}))
+
+
+def read_soon(store: Store, ids: Sequence[str]) -> Callable[[], list[list[Any]]]:
+    """``read`` begun now (``Store.text_soon``), its result given by calling what this
+    returns: a walk starts reading the runs of one level while it finds the next."""
+    collect = store.text_soon(sql.load("runs"), {"ids": list(ids)})
+    return lambda: _decode(collect())
+
+
+def _decode(text: str) -> list[list[Any]]:
+    lines = text.splitlines()
     return json.loads(f"[{','.join(lines)}]") if lines else []
