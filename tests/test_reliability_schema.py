@@ -105,7 +105,7 @@ def test_a_store_of_an_earlier_release_is_migrated(
         assert ("logged_at", "LoggedAt") in _indexes(table)
     for table in ("mltrace_runs", "mltrace_io", "mltrace_run_starts"):  # 82f2296's were compact
         assert _setting(table, "min_bytes_for_wide_part") == "10485760"
-    assert _setting("mltrace_runs", "index_granularity") == "64"  # 256 until ad03539: rebuilt
+    assert _setting("mltrace_runs", "index_granularity") == "128"  # 256 until ad03539: rebuilt
     assert _setting("mltrace_runs", "min_compress_block_size") == "4096"
     assert mltrace.query("SELECT max(Version) FROM mltrace_schema") == [(SCHEMA_VERSION,)]
     checked = run_cli("init-db", "--check")
@@ -123,10 +123,10 @@ def test_a_creation_only_setting_rebuilds_derived_tables_and_refuses_kept_ones(
     store.command("DROP VIEW mltrace_runs_mv")
     store.command("DROP TABLE mltrace_runs")
     (ddl,) = [sql for sql in schema_statements() if "TABLE IF NOT EXISTS mltrace_runs " in sql]
-    store.command(ddl.replace("index_granularity = 64", "index_granularity = 128"))
-    assert _setting("mltrace_runs", "index_granularity") == "128"
-    schema.migrate(store, store.expected_layout())
+    store.command(ddl.replace("index_granularity = 128", "index_granularity = 64"))
     assert _setting("mltrace_runs", "index_granularity") == "64"
+    schema.migrate(store, store.expected_layout())
+    assert _setting("mltrace_runs", "index_granularity") == "128"
     assert [run.component_name for run in mltrace.get_history("train")] == ["train"]
     expected = store.expected_layout()
     notes = expected["mltrace_notes"]
