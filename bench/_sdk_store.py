@@ -91,6 +91,17 @@ def build(store: Store, runs: int, depth: int = DEPTH, batch_runs: int = 1_000_0
     return time.perf_counter() - start
 
 
+def settle(store: Store, timeout_s: float = 1800.0) -> float:
+    """Wait until the store runs no background merge (a freshly built store of 10^7 runs
+    merges for minutes, competing with what is measured; a store in use has long settled);
+    returns the seconds waited."""
+    start = time.perf_counter()
+    sql = "SELECT count() FROM system.merges WHERE database = currentDatabase()"
+    while store.query(sql).rows[0][0] and time.perf_counter() - start < timeout_s:
+        time.sleep(0.5)  # polling keeps the store open: chDB merges only while it is
+    return time.perf_counter() - start
+
+
 def grow(
     store: Store, template: list[str], first: int, last: int, depth: int = DEPTH,
     batch_runs: int = 1_000_000,
