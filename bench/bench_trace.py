@@ -6,7 +6,8 @@ The store is one chain logged through the SDK, replicated in SQL with new ids
 (bench/_sdk_store.py), so every row is what the SDK writes. Beside each figure, the floor
 measured in the same run: for the warm trace, one store round trip (`SELECT 1`) and reading
 the chain's 10 runs with one query (queries/runs.sql, which every trace pays); for the CLI,
-`python -c "import chdb"`. The machine may be shared: compare ratios to the floor.
+`python -c "import chdb"`. Each size is timed once the store's background merges are done.
+The machine may be shared: compare ratios to the floor.
 
     python bench/bench_trace.py                          # small smoke run (10^4 runs)
     python bench/bench_trace.py --sizes 10000 1000000    # add 10000000 if time allows
@@ -26,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _scratch import scratch_dir
-from _sdk_store import DEPTH, chain_output, grow, log_template
+from _sdk_store import DEPTH, chain_output, grow, log_template, settle
 from _table import markdown_table, percentile
 
 import mltrace_otel as mltrace
@@ -107,7 +108,8 @@ def main() -> None:
     for size in sorted(args.sizes):
         start = time.perf_counter()
         grow(store, template, chains, size // DEPTH)
-        builds.append(f"{size:,} runs: +{time.perf_counter() - start:.1f} s")
+        grown = time.perf_counter() - start
+        builds.append(f"{size:,} runs: +{grown:.1f} s, merges done {settle(store):.0f} s later")
         chains = size // DEPTH
         load_wall, load_cpu = index_load_s()
         warm = samples_ms(trace_random(chains, "auto"), args.samples)
