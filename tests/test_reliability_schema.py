@@ -107,6 +107,7 @@ def test_a_store_of_an_earlier_release_is_migrated(
         assert _setting(table, "min_bytes_for_wide_part") == "10485760"
     assert _setting("mltrace_runs", "index_granularity") == "128"  # 256 until ad03539: rebuilt
     assert _setting("mltrace_runs", "min_compress_block_size") == "4096"
+    assert mltrace.query("SELECT table FROM system.dropped_tables") == []
     assert mltrace.query("SELECT max(Version) FROM mltrace_schema") == [(SCHEMA_VERSION,)]
     checked = run_cli("init-db", "--check")
     assert checked.returncode == 0, checked.stdout + checked.stderr
@@ -121,12 +122,13 @@ def test_a_creation_only_setting_rebuilds_derived_tables_and_refuses_kept_ones(
     log_run("train", 0, ["raw.csv"], ["model.pkl"])
     store = state.store()
     store.command("DROP VIEW mltrace_runs_mv")
-    store.command("DROP TABLE mltrace_runs")
+    store.command("DROP TABLE mltrace_runs SYNC")
     (ddl,) = [sql for sql in schema_statements() if "TABLE IF NOT EXISTS mltrace_runs " in sql]
     store.command(ddl.replace("index_granularity = 128", "index_granularity = 64"))
     assert _setting("mltrace_runs", "index_granularity") == "64"
     schema.migrate(store, store.expected_layout())
     assert _setting("mltrace_runs", "index_granularity") == "128"
+    assert mltrace.query("SELECT table FROM system.dropped_tables") == []  # parts freed now
     assert [run.component_name for run in mltrace.get_history("train")] == ["train"]
     expected = store.expected_layout()
     notes = expected["mltrace_notes"]

@@ -352,8 +352,9 @@ def rebuild_derived(store: Store) -> int:
             store.command(f"DROP VIEW IF EXISTS {statement.name}")
     for statement in statements():
         if not statement.is_view:
-            if statement.name in derived:
-                store.command(f"DROP TABLE IF EXISTS {statement.name}")
+            if statement.name in derived:  # SYNC: an Atomic database frees a dropped table's
+                # parts only 8 minutes later, in a process still running then
+                store.command(f"DROP TABLE IF EXISTS {statement.name} SYNC")
             store.command(statement.sql)
     for statement in statements():
         if statement.is_view:
