@@ -144,6 +144,31 @@ if not mltrace.flush():
 '''
 
 
+def test_a_pipeline_set_to_grpc_delivers_through_the_collectors_grpc_receiver(
+    tmp_path: Path,
+) -> None:
+    """OTEL_EXPORTER_OTLP_PROTOCOL=grpc: the runs go to the Collector's OTLP gRPC port (an
+    OTLP/HTTP request to it would fail, and the writer exits non-zero when flush() does)."""
+    writer = tmp_path / "writer.py"
+    writer.write_text(WRITER)
+    with serve(tmp_path / "served", tmp_path / "logs").start() as server:
+        otelcol = collector(tmp_path / "collector", server.url, f"127.0.0.1:{free_port()}")
+        with otelcol.start():
+            env = otlp_env(tmp_path, f"http://127.0.0.1:{otelcol.otlp_grpc_port}")
+            proc = subprocess.run(
+                [sys.executable, str(writer), "grpc", "12"],
+                env={**env, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"},
+                capture_output=True, text=True, timeout=PROCESS_TIMEOUT,
+            )
+            assert proc.returncode == 0, proc.stderr
+            wait_until(lambda: span_count(server.url) == 12, 60, "12 runs over gRPC")
+        runs = cli_json(subprocess_env(tmp_path / "cli_home"), "history", "outage-step",
+                        "--limit", "100", "--url", server.url)
+    assert sorted(output for run in runs for output in run["outputs"]) == sorted(
+        f"grpc-out-{index}" for index in range(12)
+    )
+
+
 def test_runs_logged_while_the_store_is_down_arrive_after_it_restarts(tmp_path: Path) -> None:
     """The store stops mid-pipeline; the Collector keeps the runs in its persistent queue (even
     across its own crash) and delivers them once the store is back: every run is counted."""

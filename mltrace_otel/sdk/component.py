@@ -22,6 +22,21 @@ from mltrace_otel.sdk.run import ComponentMeta, ComponentRun, PointerArg, emit
 
 logger = logging.getLogger("mltrace_otel")
 
+_MAX_FAILURES_REPORTED = 64
+_failures_reported: set[str] = set()
+
+
+def _report_failure(action: str, component: str, error: BaseException) -> None:
+    """Warn that tracing failed for a run: once per distinct reason (a misconfiguration
+    fails every run the same way), at debug level after that."""
+    reason = f"{type(error).__name__}: {error}"
+    if reason in _failures_reported or len(_failures_reported) >= _MAX_FAILURES_REPORTED:
+        logger.debug("mltrace: could not %s run of %s: %s", action, component, error)
+        return
+    _failures_reported.add(reason)
+    logger.warning("mltrace: could not %s run of %s: %s (runs failing the same way are not "
+                   "reported again)", action, component, error)
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 current_run: contextvars.ContextVar[ComponentRun | None] = contextvars.ContextVar(
@@ -313,7 +328,7 @@ class _RunRecorder:
             run_token = current_run.set(run)
             return run, (span, span_token), run_token
         except Exception as error:  # tracing must never break the pipeline
-            logger.warning("mltrace: could not start run of %s: %s", self.component.name, error)
+            _report_failure("start", self.component.name, error)
             return None, None, None
 
     def _finish(
@@ -354,7 +369,7 @@ class _RunRecorder:
             emit(run, live_span)
             run.error = None
         except Exception as problem:  # tracing must never break the pipeline
-            logger.warning("mltrace: could not log run of %s: %s", run.component_name, problem)
+            _report_failure("log", run.component_name, problem)
         return missing
 
     def _pointers(self, captured: dict[str, Any]) -> tuple[list[PointerArg], list[PointerArg]]:

@@ -45,6 +45,7 @@ _WARNED_MARKER = ".warned"
 _EXPORTER_LOGGERS = (
     "opentelemetry.exporter.otlp.proto.http.trace_exporter",
     "opentelemetry.exporter.otlp.common.http",
+    "opentelemetry.exporter.otlp.proto.grpc.exporter",
     "clickhouse_connect.driver._backend.http_sync",
     "clickhouse_connect.driver.httpclient",
 )

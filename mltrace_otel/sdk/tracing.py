@@ -30,7 +30,7 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 
 from mltrace_otel import semconv
 from mltrace_otel._version import __version__
-from mltrace_otel.config import Settings
+from mltrace_otel.config import ConfigurationError, Settings
 from mltrace_otel.sdk.delivery import DeliveringExporter
 from mltrace_otel.sdk.outbox import Outbox
 from mltrace_otel.sdk.propagation import environment_context
@@ -47,6 +47,10 @@ ENV_OTLP_TIMEOUT = "OTEL_EXPORTER_OTLP_TIMEOUT"
 ENV_OTLP_TRACES_TIMEOUT = "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"
 DEFAULT_EXPORT_TIMEOUT = 10.0
 """Seconds one export may take, for the ``otlp`` and the ``clickhouse`` backend alike."""
+ENV_OTLP_PROTOCOL = "OTEL_EXPORTER_OTLP_PROTOCOL"
+ENV_OTLP_TRACES_PROTOCOL = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
+OTLP_PROTOCOLS = ("http/protobuf", "grpc")
+"""The OTLP transports the ``otlp`` backend speaks (the Python SDK has no ``http/json``)."""
 
 _forked_child = False
 _live: weakref.WeakSet[Tracing] = weakref.WeakSet()
@@ -138,14 +142,40 @@ class ParentedTracer:
         return self._tracer.start_span(name, context=context, **options)
 
 
+def otlp_protocol() -> str:
+    """The OTLP transport the standard variables choose for traces: ``http/protobuf``
+    unless ``OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`` or ``OTEL_EXPORTER_OTLP_PROTOCOL`` says
+    ``grpc``; another value is a ConfigurationError."""
+    raw = os.environ.get(ENV_OTLP_TRACES_PROTOCOL) or os.environ.get(ENV_OTLP_PROTOCOL)
+    chosen = (raw or OTLP_PROTOCOLS[0]).strip().lower()
+    if chosen not in OTLP_PROTOCOLS:
+        variable = ENV_OTLP_TRACES_PROTOCOL if os.environ.get(ENV_OTLP_TRACES_PROTOCOL) \
+            else ENV_OTLP_PROTOCOL
+        raise ConfigurationError(
+            f"{variable}={raw!r} is not an OTLP protocol mltrace can send: use "
+            f"{' or '.join(OTLP_PROTOCOLS)}"
+        )
+    return chosen
+
+
 def _remote_exporter(settings: Settings) -> tuple[Any, str]:
     """A factory of the remote backend's own exporter, and how to name it in a warning."""
     if settings.backend == "otlp":
+        protocol = otlp_protocol()
+        if protocol == "grpc":
+            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
+                OTLPSpanExporter as GrpcSpanExporter,
+            )
+
+            return (
+                lambda: GrpcSpanExporter(timeout=export_timeout()),
+                f"the otlp backend (gRPC, {_redacted(_otlp_endpoint(protocol))})",
+            )
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         return (
             lambda: OTLPSpanExporter(timeout=export_timeout()),
-            f"the otlp backend ({_redacted(_otlp_endpoint())})",
+            f"the otlp backend ({_redacted(_otlp_endpoint(protocol))})",
         )
     from mltrace_otel.sdk.clickhouse_exporter import ClickHouseSpanExporter
 
@@ -155,11 +185,13 @@ def _remote_exporter(settings: Settings) -> tuple[Any, str]:
     )
 
 
-def _otlp_endpoint() -> str:
-    """Where the OTLP/HTTP exporter sends traces, resolved as it resolves it."""
+def _otlp_endpoint(protocol: str) -> str:
+    """Where the OTLP exporter of ``protocol`` sends traces, resolved as it resolves it."""
     specific = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
     if specific:
         return specific
+    if protocol == "grpc":
+        return os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or "http://localhost:4317"
     base = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or "http://localhost:4318"
     return f"{base.rstrip('/')}/v1/traces"
 
