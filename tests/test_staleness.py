@@ -53,6 +53,19 @@ def test_rule_1_default_threshold_for_spans_without_one(home: Path) -> None:
     assert stale_of("cd" * 8) == []
 
 
+def test_rule_1_a_zero_threshold_means_zero_seconds(home: Path) -> None:
+    """0 is a threshold (as in mltrace: any dependency that started earlier), not "unset"."""
+    ingest = log_run("ingest", 0, [], ["raw.csv"])
+    eager = log_run("train", 0.5, ["raw.csv"], ["model.pkl"], threshold=0)
+    assert stale_of(eager) == [f"ingest (ID {ingest}) was run 0 days ago."]
+    assert mltrace.get_component_run_information(eager).staleness_threshold == 0
+    foreign = "ef" * 8  # another SDK's span with no threshold: 30 days, shown as such
+    insert_span(foreign, "foreign", T0 + timedelta(days=1), T0 + timedelta(days=1, hours=1),
+                inputs=["raw.csv"], outputs=["out"])
+    assert stale_of(foreign) == []
+    assert mltrace.get_component_run_information(foreign).staleness_threshold == 30 * DAY
+
+
 def test_rule_2_superseded_dependency(home: Path) -> None:
     """The dependency's component ran again before the consumer started."""
     first = log_run("ingest", 0, [], ["raw.csv"])

@@ -42,7 +42,8 @@ class Run:
     git_hash: str = ""
     git_tags: list[str] = field(default_factory=list)
     code_snapshot: str = ""
-    staleness_threshold: int = 0
+    staleness_threshold: int = semconv.DEFAULT_STALENESS_THRESHOLD
+    """Seconds (SPEC 3.4); runs logged without one get the default, 30 days."""
     dependencies: list[str] = field(default_factory=list)
     test_results: list[dict[str, Any]] = field(default_factory=list)
     trigger_results: list[dict[str, Any]] = field(default_factory=list)
@@ -164,7 +165,7 @@ def runs_from_records(records: Iterable[Sequence[Any]]) -> list[Run]:
             get(semconv.VCS_REF_HEAD_REVISION, ""),
             _string_array(get(semconv.RUN_GIT_TAGS, "")),
             get(semconv.RUN_CODE_SNAPSHOT, ""),
-            int(get(semconv.RUN_STALENESS_THRESHOLD) or 0),
+            _threshold(get(semconv.RUN_STALENESS_THRESHOLD, "")),
             [],  # dependencies: with_dependencies() fills them
             _event_results(event_names, event_attributes, semconv.EVENT_TEST),
             _event_results(event_names, event_attributes, semconv.EVENT_TRIGGER),
@@ -187,6 +188,15 @@ def _pointers(
             pointer = shared[key] = Pointer(*key)
         pointers.append(pointer)
     return pointers
+
+
+def _threshold(text: str) -> int:
+    """A run's staleness threshold in seconds: 0 is one, unset (another SDK's span) or
+    unreadable means the default."""
+    try:
+        return int(text)
+    except ValueError:
+        return semconv.DEFAULT_STALENESS_THRESHOLD
 
 
 def _string_array(text: str) -> list[str]:

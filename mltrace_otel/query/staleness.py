@@ -7,7 +7,6 @@ import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 
-from mltrace_otel import semconv
 from mltrace_otel.query.models import Run
 from mltrace_otel.store import Store, sql
 
@@ -32,7 +31,8 @@ def attach_staleness(store: Store, runs: Iterable[Run]) -> None:
     if not known:
         return
     lines = (
-        json.dumps([position, run.id, facts[run.id][1], _threshold(run), dep, *facts[dep]])
+        json.dumps([position, run.id, facts[run.id][1], run.staleness_threshold, dep,
+                    *facts[dep]])
         for position, (run, dep) in enumerate(known)
     )
     parameters = {
@@ -48,8 +48,3 @@ def attach_staleness(store: Store, runs: Iterable[Run]) -> None:
 def _micros(moment: datetime) -> int:
     """Microseconds since the epoch, exactly (a run's timestamps are microsecond-precise)."""
     return (moment - _EPOCH) // timedelta(microseconds=1)
-
-
-def _threshold(run: Run) -> int:
-    """The run's staleness threshold in seconds; unset (or 0) means the default, 30 days."""
-    return run.staleness_threshold or semconv.DEFAULT_STALENESS_THRESHOLD
