@@ -295,6 +295,8 @@ def test_ambiguous_run_id_prefix_is_rejected(home: Path) -> None:
     insert_span("abcdef0000000002", "ambiguous", at(3), at(4))
     with pytest.raises(mltrace.NotFoundError, match="ambiguous"):
         mltrace.get_component_run_information("abcdef")
+    with pytest.raises(mltrace.NotFoundError, match="ambiguous"):  # not "neither a pointer"
+        mltrace.impact("abcdef")
     assert mltrace.get_component_run_information("abcdef0000000002").id == "abcdef0000000002"
 
 

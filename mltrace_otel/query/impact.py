@@ -12,7 +12,13 @@ from mltrace_otel.lineage.dependencies import Lineage, consumers_by_id
 from mltrace_otel.lineage.walk import depth_first
 from mltrace_otel.query.flags import pointer_known
 from mltrace_otel.query.models import Run
-from mltrace_otel.query.runs import NotFoundError, RunRows, resolve_run_id, with_dependencies
+from mltrace_otel.query.runs import (
+    AmbiguousRunIdError,
+    NotFoundError,
+    RunRows,
+    resolve_run_id,
+    with_dependencies,
+)
 from mltrace_otel.store.bulk import gc_paused
 
 
@@ -64,6 +70,8 @@ def impact(pointer_or_run_id: str) -> Impact:
         kind = "run"
         try:
             run_id = resolve_run_id(pointer_or_run_id)
+        except AmbiguousRunIdError:
+            raise
         except NotFoundError:
             raise NotFoundError(
                 f"{pointer_or_run_id!r} is neither a pointer that a run read or wrote nor a run id"

@@ -30,6 +30,10 @@ class NotFoundError(RuntimeError):
     """An output id, run id or component the store does not know."""
 
 
+class AmbiguousRunIdError(NotFoundError):
+    """A run id prefix that more than one run has."""
+
+
 def _store() -> Store:
     return state.store()
 
@@ -57,7 +61,9 @@ def resolve_run_id(run_id: str) -> str:
     if not found:
         raise NotFoundError(f"no run with id {run_id!r}")
     if len(found) > 1 and prefix not in found:
-        raise NotFoundError(f"run id prefix {run_id!r} is ambiguous: give more characters")
+        raise AmbiguousRunIdError(
+            f"run id prefix {run_id!r} is ambiguous: give more characters"
+        )
     return prefix if prefix in found else found[0]
 
 
