@@ -202,6 +202,31 @@ def test_unreachable_server_is_one_clear_line(home: Path, run_cli, args: list[st
     assert proc.stdout == ""
 
 
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["history"], "Missing argument 'NAME'. (see 'mltrace history --help')"),
+        (["unflag"], "give either OUTPUT_ID or --all (see 'mltrace unflag --help')"),
+        (["recent", "--limit", "-1"], "-1 is not in the range x>=1"),
+        (["review", "--limit", "0"], "0 is not in the range x>=1"),
+        (["no-such-command"], "No such command 'no-such-command'. (see 'mltrace --help')"),
+    ],
+    ids=["missing-argument", "neither-id-nor-all", "negative-limit", "zero-limit", "unknown"],
+)
+def test_usage_errors_are_one_line_with_exit_code_2(home: Path, run_cli, args: list[str],
+                                                    needle: str) -> None:
+    proc = run_cli(*args)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [proc.stderr.strip()], proc.stderr  # no usage block
+    assert proc.stderr.startswith("Error: ") and needle in proc.stderr
+    assert proc.stdout == ""
+
+
+def test_bare_mltrace_prints_the_help(home: Path, run_cli) -> None:
+    proc = run_cli()
+    assert "Commands:" in proc.stdout + proc.stderr and "Error" not in proc.stderr
+
+
 def test_version_and_help(run_cli) -> None:
     assert mltrace.__version__ in run_cli("--version", check=True).stdout
     helped = run_cli("--help", check=True).stdout

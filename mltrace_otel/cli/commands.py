@@ -5,11 +5,12 @@ Errors are one line on stderr and a non-zero exit, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -72,7 +73,34 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@contextlib.contextmanager
+def _usage_errors_in_one_line() -> Iterator[None]:
+    """A usage error becomes one line on stderr (SPEC 3.5) that names the help to read,
+    with click's exit code (2), instead of click's usage block."""
+    try:
+        yield
+    except click.exceptions.NoArgsIsHelpError:  # a bare `mltrace`: the help itself
+        raise
+    except click.UsageError as error:
+        where = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
+        problem = click.ClickException(f"{error.format_message()}{where}")
+        problem.exit_code = error.exit_code
+        raise problem from None
+
+
+class _Commands(click.Group):
+    """The ``mltrace`` group: usage errors of the group and of every command in one line."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with _usage_errors_in_one_line():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _usage_errors_in_one_line():
+            return super().invoke(ctx)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(mltrace.__version__, prog_name="mltrace")
 def main() -> None:
     """mltrace-otel: which runs, code and data produced this output?"""
@@ -81,7 +109,8 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--limit", default=5, show_default=True, help="How many runs.")
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(min=1),
+              help="How many runs.")
 @_json_option
 @_store_options
 def recent(limit: int, as_json: bool) -> None:
@@ -99,7 +128,8 @@ def recent(limit: int, as_json: bool) -> None:
 
 @main.command()
 @click.argument("name")
-@click.option("--limit", default=10, show_default=True, help="How many runs.")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(min=1),
+              help="How many runs.")
 @_json_option
 @_store_options
 def history(name: str, limit: int, as_json: bool) -> None:
@@ -208,7 +238,8 @@ def unflag(output_id: str | None, everything: bool) -> None:
 
 
 @main.command()
-@click.option("--limit", default=10, show_default=True, help="How many runs.")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(min=1),
+              help="How many runs.")
 @click.option(
     "--sort", type=click.Choice(SORTS), default="score", show_default=True,
     help="Order by suspiciousness score or by coverage.",
