@@ -173,7 +173,7 @@ class _Segment:
         readers = rows[_gather(keys, pointers)[1]]
         keys, rows = self.by_target
         linking = rows[_gather(keys, targets)[1]]
-        linkers = self.link_run[linking]
+        linkers = np.sort(self.link_run[linking])  # searched in key order: ~3x faster at 10^7
         naming = np.isin(self.up_component, list(components)) if len(self.up_run) else []
         return (
             (self.in_run[readers], self.in_start[readers]),
