@@ -11,69 +11,71 @@ from pathlib import Path
 
 from _otlp_receiver import free_port
 from _support import PROCESS_TIMEOUT, subprocess_env, write_script
+from test_outbox import Driver
 
 from mltrace_otel.sdk.outbox import Outbox
 
-PIPELINE = """
-    import sys
 
+def _mltrace_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("mltrace:")]
+
+
+def test_grpc_to_a_port_without_a_server_keeps_the_runs_in_the_outbox(
+    home: Path, tmp_path: Path
+) -> None:
+    driver = Driver(tmp_path, home, MLTRACE_BACKEND="otlp", OTEL_EXPORTER_OTLP_PROTOCOL="grpc",
+                    OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{free_port()}")
+    assert driver.send("log 3") == "logged"
+    delivered, _ = driver.flush()
+    _, stderr = driver.quit()
+    assert not delivered
+    assert Outbox(home / "outbox").pending_spans() == 4  # three runs and their pipeline
+    (warning,) = _mltrace_lines(stderr)
+    assert "the otlp backend (gRPC, http://127.0.0.1:" in warning
+
+
+def test_the_traces_protocol_variable_wins_over_the_general_one(
+    home: Path, tmp_path: Path
+) -> None:
+    driver = Driver(tmp_path, home, MLTRACE_BACKEND="otlp",
+                    OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
+                    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL="grpc",
+                    OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{free_port()}")
+    assert driver.send("log 1") == "logged"
+    assert driver.flush()[0] is False
+    assert "(gRPC, " in driver.quit()[1]
+
+
+UNSUPPORTED = """
     import mltrace_otel as mltrace
     from mltrace_otel.config import ConfigurationError
 
-    stage = mltrace.Component("stage")
+    @mltrace.register("scale", input_vars=["source"], output_vars=["target"])
+    def scale(value):
+        source, target = "in.csv", "out.csv"
+        return value * 2
 
-    @stage.run(input_vars=["source"], output_vars=["target"])
-    def step(i):
-        source = f"in-{i}.csv"
-        target = f"out-{i}.csv"
-        return i * 2
-
-    print("results", *[step(i) for i in range(3)])
+    print("results", scale(1), scale(2), scale(3))
     try:
-        print("flushed", mltrace.flush())
+        mltrace.flush()
     except ConfigurationError as error:
         print("refused", error)
 """
 
 
-def run_pipeline(tmp_path: Path, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    script = write_script(tmp_path, "pipeline.py", PIPELINE)
-    return subprocess.run(
-        [sys.executable, str(script)],
-        env=subprocess_env(home, MLTRACE_BACKEND="otlp", OTEL_EXPORTER_OTLP_TIMEOUT="2", **env),
+def test_an_unsupported_protocol_is_one_clear_warning_and_a_flush_error(
+    home: Path, tmp_path: Path
+) -> None:
+    done = subprocess.run(
+        [sys.executable, str(write_script(tmp_path, "unsupported.py", UNSUPPORTED))],
+        env=subprocess_env(home, MLTRACE_BACKEND="otlp", OTEL_EXPORTER_OTLP_PROTOCOL="http/json"),
         capture_output=True, text=True, timeout=PROCESS_TIMEOUT,
     )
-
-
-def test_grpc_to_a_port_without_a_server_keeps_the_runs_in_the_outbox(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    done = run_pipeline(tmp_path, home, OTEL_EXPORTER_OTLP_PROTOCOL="grpc",
-                        OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{free_port()}")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["results 0 2 4", "flushed False"]
-    assert Outbox(home / "outbox").pending_spans() == 3
-    warnings = [line for line in done.stderr.splitlines() if line.startswith("mltrace:")]
-    assert len(warnings) == 1, done.stderr
-    assert "the otlp backend (gRPC, http://127.0.0.1:" in warnings[0]
-
-
-def test_the_traces_protocol_variable_wins_over_the_general_one(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    done = run_pipeline(tmp_path, home, OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
-                        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL="grpc",
-                        OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{free_port()}")
-    assert done.returncode == 0, done.stderr
-    assert "(gRPC, " in done.stderr
-
-
-def test_an_unsupported_protocol_is_one_clear_warning_and_a_flush_error(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    done = run_pipeline(tmp_path, home, OTEL_EXPORTER_OTLP_PROTOCOL="http/json")
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
-    assert lines[0] == "results 0 2 4"  # the pipeline's own results, untouched
-    assert lines[1] == ("refused OTEL_EXPORTER_OTLP_PROTOCOL='http/json' is not an OTLP "
-                        "protocol mltrace can send: use http/protobuf or grpc")
-    warnings = [line for line in done.stderr.splitlines() if line.startswith("mltrace:")]
-    assert len(warnings) == 1, done.stderr  # not one per run
-    assert "http/json" in warnings[0]
+    assert done.stdout.splitlines() == [
+        "results 2 4 6",  # the pipeline's own results, untouched
+        "refused OTEL_EXPORTER_OTLP_PROTOCOL='http/json' is not an OTLP protocol mltrace can "
+        "send: use http/protobuf or grpc",
+    ]
+    (warning,) = _mltrace_lines(done.stderr)  # one, not one per run
+    assert "http/json" in warning
