@@ -22,6 +22,12 @@ from mltrace_otel.sdk.run import ComponentMeta, ComponentRun, PointerArg, emit
 
 logger = logging.getLogger("mltrace_otel")
 
+class MissingVariableError(ValueError, RuntimeError):
+    """``input_vars``/``output_vars`` name a variable the function does not have when it
+    returns: a ValueError (SPEC 3.2, mltrace's client), also a RuntimeError (what early
+    mltrace releases raised, and their tests expect)."""
+
+
 _MAX_FAILURES_REPORTED = 64
 _failures_reported: set[str] = set()
 
@@ -412,7 +418,7 @@ class _RunRecorder:
 
     def _local(self, captured: dict[str, Any], name: str, argument: str) -> Any:
         if name not in captured:
-            raise ValueError(
+            raise MissingVariableError(
                 f"{argument} names {name!r}, which is not a local variable of "
                 f"{self.qualname} when it returns"
             )
