@@ -129,6 +129,17 @@ class ComponentRun:
     def end_timestamp(self) -> datetime | None:
         return _datetime(self.end_ns)
 
+    @property
+    def notes(self) -> str:
+        """Notes logged with the run (``TypeError`` for anything but a ``str``, as mltrace)."""
+        return self._notes
+
+    @notes.setter
+    def notes(self, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError(f"notes must be a str, not {type(value).__name__}")
+        self._notes = value
+
     # -- pointers --------------------------------------------------------------------------
     @property
     def inputs(self) -> list[IOPointer]:
@@ -206,13 +217,14 @@ class ComponentRun:
             "inputs": self.inputs,
             "outputs": self.outputs,
             "git_hash": self.git_hash,
-            "git_tags": self.git_tags,
+            "git_tags": [] if self.git_tags is None else list(self.git_tags),  # None: from git
             "code_snapshot": snapshot.decode("utf-8", "replace")
             if isinstance(snapshot, (bytes, bytearray))
             else snapshot,
             "id": self.id,
             "dependencies": self.dependencies,
             "notes": self.notes,
+            "stale": [],  # computed when the run is queried (Run.stale), never at log time
         }
 
     def __repr__(self) -> str:

@@ -100,3 +100,25 @@ def test_defaults_follow_mltrace() -> None:
     assert len(mltrace.create_random_ids()) == 1
     ids = mltrace.create_random_ids(3)
     assert len(set(ids)) == 3 and all(len(item) == 36 for item in ids)  # str(uuid4())
+
+
+def test_mltrace_entities_names_are_the_same_objects() -> None:
+    """mltrace's tests import from ``mltrace.entities``; with the import swapped they get
+    the classes ``mltrace_otel`` exports."""
+    from mltrace_otel import entities
+
+    for name in ("Component", "ComponentRun", "IOPointer", "Test", "Task"):
+        assert getattr(entities, name) is getattr(mltrace, name), name
+
+
+def test_an_unlogged_component_runs_dictionary_is_mltraces() -> None:
+    run = mltrace.ComponentRun("fresh")
+    assert run.to_dictionary() == {
+        "component_name": "fresh", "notes": "", "inputs": [], "outputs": [], "git_hash": None,
+        "git_tags": [], "code_snapshot": None, "start_timestamp": None, "end_timestamp": None,
+        "dependencies": [], "id": None, "stale": [],
+    }
+    with pytest.raises(TypeError, match="notes must be a str"):
+        run.notes = ["not", "text"]  # type: ignore[assignment]
+    run.notes = "a note"
+    assert run.to_dictionary()["notes"] == "a note"
