@@ -1,16 +1,13 @@
 """The ``otlp`` backend honours ``OTEL_EXPORTER_OTLP_PROTOCOL`` (SPEC 3.1): ``grpc`` sends
-over gRPC (a port with no gRPC server behind it keeps the runs in the outbox, one warning),
-a protocol the Python SDK cannot send is a clear configuration error, never a broken run.
+over gRPC (a port with no gRPC server behind it keeps the runs in the outbox, one warning);
+a protocol the Python SDK cannot send keeps them there too, with the reason in the warning.
 Delivery over gRPC through the real Collector is in ``test_collector_pipeline.py``."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-from _otlp_receiver import free_port
-from _support import PROCESS_TIMEOUT, subprocess_env, write_script
+from _otlp_receiver import Receiver, free_port
 from test_outbox import Driver
 
 from mltrace_otel.sdk.outbox import Outbox
@@ -46,36 +43,25 @@ def test_the_traces_protocol_variable_wins_over_the_general_one(
     assert "(gRPC, " in driver.quit()[1]
 
 
-UNSUPPORTED = """
-    import mltrace_otel as mltrace
-    from mltrace_otel.config import ConfigurationError
-
-    @mltrace.register("scale", input_vars=["source"], output_vars=["target"])
-    def scale(value):
-        source, target = "in.csv", "out.csv"
-        return value * 2
-
-    print("results", scale(1), scale(2), scale(3))
-    try:
-        mltrace.flush()
-    except ConfigurationError as error:
-        print("refused", error)
-"""
-
-
-def test_an_unsupported_protocol_is_one_clear_warning_and_a_flush_error(
+def test_an_unsupported_protocol_keeps_the_runs_for_a_process_that_can_send_them(
     home: Path, tmp_path: Path
 ) -> None:
-    done = subprocess.run(
-        [sys.executable, str(write_script(tmp_path, "unsupported.py", UNSUPPORTED))],
-        env=subprocess_env(home, MLTRACE_BACKEND="otlp", OTEL_EXPORTER_OTLP_PROTOCOL="http/json"),
-        capture_output=True, text=True, timeout=PROCESS_TIMEOUT,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == [
-        "results 2 4 6",  # the pipeline's own results, untouched
-        "refused OTEL_EXPORTER_OTLP_PROTOCOL='http/json' is not an OTLP protocol mltrace can "
-        "send: use http/protobuf or grpc",
-    ]
-    (warning,) = _mltrace_lines(done.stderr)  # one, not one per run
-    assert "http/json" in warning
+    """http/json (which the Python SDK cannot send) is an outage with its reason: one
+    warning, flush() is False, the runs wait in the outbox; a process with a protocol it
+    can send delivers them."""
+    driver = Driver(tmp_path, home, MLTRACE_BACKEND="otlp", OTEL_EXPORTER_OTLP_PROTOCOL="http/json")
+    assert driver.send("log 3") == "logged"
+    assert driver.flush()[0] is False
+    (warning,) = _mltrace_lines(driver.quit()[1])
+    assert ("OTEL_EXPORTER_OTLP_PROTOCOL='http/json' is not an OTLP protocol mltrace can send: "
+            "use http/protobuf or grpc") in warning
+    assert Outbox(home / "outbox").pending_spans() == 4  # three runs and their pipeline
+    receiver = Receiver(tmp_path).start()
+    try:
+        fixed = Driver(tmp_path, home, MLTRACE_BACKEND="otlp",
+                       OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint)
+        assert fixed.flush()[0] is True
+        fixed.quit()
+        assert [span["component"] for span in receiver.spans()].count("stage") == 3
+    finally:
+        receiver.kill()

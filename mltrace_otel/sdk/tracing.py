@@ -142,41 +142,42 @@ class ParentedTracer:
         return self._tracer.start_span(name, context=context, **options)
 
 
-def otlp_protocol() -> str:
-    """The OTLP transport the standard variables choose for traces: ``http/protobuf``
-    unless ``OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`` or ``OTEL_EXPORTER_OTLP_PROTOCOL`` says
-    ``grpc``; another value is a ConfigurationError."""
-    raw = os.environ.get(ENV_OTLP_TRACES_PROTOCOL) or os.environ.get(ENV_OTLP_PROTOCOL)
-    chosen = (raw or OTLP_PROTOCOLS[0]).strip().lower()
-    if chosen not in OTLP_PROTOCOLS:
-        variable = ENV_OTLP_TRACES_PROTOCOL if os.environ.get(ENV_OTLP_TRACES_PROTOCOL) \
-            else ENV_OTLP_PROTOCOL
-        raise ConfigurationError(
-            f"{variable}={raw!r} is not an OTLP protocol mltrace can send: use "
-            f"{' or '.join(OTLP_PROTOCOLS)}"
+def _requested_protocol() -> tuple[str, str]:
+    """The OTLP protocol the standard variables ask for traces (normalized; default
+    ``http/protobuf``), and the variable that asked."""
+    for variable in (ENV_OTLP_TRACES_PROTOCOL, ENV_OTLP_PROTOCOL):
+        raw = os.environ.get(variable)
+        if raw:
+            return raw.strip().lower(), variable
+    return OTLP_PROTOCOLS[0], ""
+
+
+def otlp_exporter() -> SpanExporter:
+    """The OTLP exporter of the protocol the standard variables choose: ``http/protobuf``
+    unless ``OTEL_EXPORTER_OTLP_TRACES_PROTOCOL``/``OTEL_EXPORTER_OTLP_PROTOCOL`` says
+    ``grpc``. Another value is a ConfigurationError, which delivery treats as an outage:
+    the runs wait in the outbox for a process configured to send them."""
+    protocol, variable = _requested_protocol()
+    if protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
+            OTLPSpanExporter as GrpcSpanExporter,
         )
-    return chosen
+
+        return GrpcSpanExporter(timeout=export_timeout())
+    if protocol == "http/protobuf":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        return OTLPSpanExporter(timeout=export_timeout())
+    raise ConfigurationError(
+        f"{variable}={os.environ.get(variable)!r} is not an OTLP protocol mltrace can send: "
+        f"use {' or '.join(OTLP_PROTOCOLS)}"
+    )
 
 
 def _remote_exporter(settings: Settings) -> tuple[Any, str]:
     """A factory of the remote backend's own exporter, and how to name it in a warning."""
     if settings.backend == "otlp":
-        protocol = otlp_protocol()
-        if protocol == "grpc":
-            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
-                OTLPSpanExporter as GrpcSpanExporter,
-            )
-
-            return (
-                lambda: GrpcSpanExporter(timeout=export_timeout()),
-                f"the otlp backend (gRPC, {_redacted(_otlp_endpoint(protocol))})",
-            )
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-        return (
-            lambda: OTLPSpanExporter(timeout=export_timeout()),
-            f"the otlp backend ({_redacted(_otlp_endpoint(protocol))})",
-        )
+        return otlp_exporter, f"the otlp backend ({_redacted(_otlp_target())})"
     from mltrace_otel.sdk.clickhouse_exporter import ClickHouseSpanExporter
 
     return (
@@ -185,13 +186,15 @@ def _remote_exporter(settings: Settings) -> tuple[Any, str]:
     )
 
 
-def _otlp_endpoint(protocol: str) -> str:
-    """Where the OTLP exporter of ``protocol`` sends traces, resolved as it resolves it."""
+def _otlp_target() -> str:
+    """Where the OTLP exporter sends traces, resolved as it resolves it (gRPC named)."""
+    protocol, _ = _requested_protocol()
     specific = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    if protocol == "grpc":
+        return "gRPC, " + (specific or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+                           or "http://localhost:4317")
     if specific:
         return specific
-    if protocol == "grpc":
-        return os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or "http://localhost:4317"
     base = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or "http://localhost:4318"
     return f"{base.rstrip('/')}/v1/traces"
 
