@@ -33,7 +33,7 @@ def running_receiver(home: Path, **options: Any) -> Iterator[str]:
     ``/v1/traces`` URL."""
     settings = config.resolve(backend="local", home=home)
     loop = asyncio.new_event_loop()
-    runner = web.AppRunner(otlp_application(settings, **options))
+    runner = web.AppRunner(otlp_application(settings, **options), auto_decompress=False)
     loop.run_until_complete(runner.setup())
     site = web.TCPSite(runner, "127.0.0.1", 0)
     loop.run_until_complete(site.start())

@@ -176,10 +176,12 @@ def test_bad_requests_get_a_status_body_and_store_nothing(
     assert spool_files(home) == []
 
 
-def test_unsupported_content_encoding_is_415(receiver) -> None:
+@pytest.mark.parametrize("encoding", ["snappy", "br", "zstd"])
+def test_unsupported_content_encoding_is_415(receiver, encoding: str) -> None:
+    """Also codings aiohttp would decode (or reject with its own 400) on its own."""
     home, url = receiver
     body = request_of(1).SerializeToString()
-    status, _, answer = post(url, body, PROTOBUF, headers={"Content-Encoding": "snappy"})
+    status, _, answer = post(url, body, PROTOBUF, headers={"Content-Encoding": encoding})
     assert status == 415
     assert "encoding" in status_pb2.Status.FromString(answer).message
     assert spool_files(home) == []

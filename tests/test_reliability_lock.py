@@ -3,10 +3,13 @@ about two seconds while another queries continuously, and a timeout names the ho
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 import time
 from pathlib import Path
 
-from _support import release_store, start_script, write_script
+from _support import release_store, start_script, subprocess_env, write_script
 
 HOLDER = """
     import os
@@ -89,3 +92,21 @@ def test_the_timeout_error_names_the_holder(home: Path, tmp_path: Path) -> None:
     assert f"in use by process {pid} (" in out, out
     assert "holder.py" in out, out
     assert "MLTRACE_LOCK_TIMEOUT" in out
+
+
+def test_a_holder_started_with_a_multiline_program_is_named_on_one_line(
+    home: Path, tmp_path: Path, run_cli
+) -> None:
+    """``python -c`` with a program of several lines: the CLI's error stays one line."""
+    release_store()
+    program = HOLDER.replace('mode, seconds = sys.argv[1], float(sys.argv[2])',
+                             'mode, seconds = "sleep", 0.0')
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(program)],
+                              env=subprocess_env(home), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().startswith("holding")
+    refused = run_cli("recent", MLTRACE_LOCK_TIMEOUT="1")
+    holder.communicate(timeout=60)
+    assert refused.returncode == 1
+    assert refused.stderr.count("\n") == 1, refused.stderr
+    assert f"in use by process {holder.pid} (python -c import os import sys" in refused.stderr

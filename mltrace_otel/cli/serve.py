@@ -11,8 +11,9 @@ from mltrace_otel.server import discovery
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to bind; a non-loopback one needs passwords.")
-@click.option("--port", default=8123, show_default=True, help="ClickHouse HTTP interface port.")
-@click.option("--otlp-port", default=4318, show_default=True,
+@click.option("--port", default=8123, show_default=True, type=click.IntRange(0, 65535),
+              help="ClickHouse HTTP interface port.")
+@click.option("--otlp-port", default=4318, show_default=True, type=click.IntRange(0, 65535),
               help="OTLP/HTTP port (0: no OTLP listener).")
 @click.option("--home", default=None, help="Store folder (default: MLTRACE_HOME).")
 @click.option("--password", envvar="MLTRACE_SERVE_PASSWORD", default="", show_envvar=True,

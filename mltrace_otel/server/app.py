@@ -111,7 +111,7 @@ class _Server:
             await self._listen(
                 clickhouse_application(self._engine, self._users, self._options.limits,
                                        self._command_routes()),
-                self._options.port, auto_decompress=False,
+                self._options.port,
             )
             otlp_url = await self._start_otlp()
             info = discovery.ServerInfo(
@@ -138,11 +138,11 @@ class _Server:
             await self._engine.call(self._engine.close)
             self._engine.shutdown()
 
-    async def _listen(self, app: web.Application, port: int, *, auto_decompress: bool) -> None:
-        """Serve ``app`` on ``port``; with ``auto_decompress`` aiohttp removes gzip/deflate
-        content coding (OTLP), else the application does (ClickHouse: more codings, limits)."""
+    async def _listen(self, app: web.Application, port: int) -> None:
+        """Serve ``app`` on ``port``. The applications decode content codings themselves
+        (``content_coding``): aiohttp would answer a coding it lacks with its own 400."""
         runner = web.AppRunner(app, access_log=None, handle_signals=False,
-                               auto_decompress=auto_decompress,
+                               auto_decompress=False,
                                shutdown_timeout=SHUTDOWN_GRACE_SECONDS,
                                max_line_size=MAX_URL_BYTES, max_field_size=MAX_HEADER_BYTES)
         await runner.setup()
@@ -162,8 +162,7 @@ class _Server:
             return None
         from mltrace_otel.server.otlp import otlp_application
 
-        await self._listen(otlp_application(self._settings), self._options.otlp_port,
-                           auto_decompress=True)
+        await self._listen(otlp_application(self._settings), self._options.otlp_port)
         return f"http://{_connect_host(self._options.host)}:{self._options.otlp_port}"
 
     async def _ingest_forever(self) -> None:

@@ -13,18 +13,16 @@ run with ``readonly=2``, as in ClickHouse.
 from __future__ import annotations
 
 import asyncio
-import gzip
 import json
 import uuid
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
 
 from mltrace_otel.server import native, sqltext
 from mltrace_otel.server.auth import User, Users
+from mltrace_otel.server.content_coding import ENCODERS, decode
 from mltrace_otel.server.engine import READ_ONLY_KINDS, Engine, Outcome, Statement
 from mltrace_otel.server.errors import ClickHouseError
 
@@ -112,7 +110,7 @@ class _Interface:
         encoding = request.headers.get("Content-Encoding", "").strip().lower()
         try:
             if encoding:
-                body = _decode(body, encoding, limit)
+                body = decode(body, encoding, limit)
             if fields.get("decompress") == "1" and body:
                 body = native.decompress_blocks(body, limit)
         except OverflowError as error:
@@ -214,10 +212,10 @@ class _Interface:
             return body
         accepted = [part.split(";")[0].strip().lower()
                     for part in request.headers.get("Accept-Encoding", "").split(",")]
-        for encoding in _ENCODERS:
+        for encoding in ENCODERS:
             if encoding in accepted:
                 headers["Content-Encoding"] = encoding
-                return _ENCODERS[encoding](body)
+                return ENCODERS[encoding](body)
         return body
 
 
@@ -244,68 +242,3 @@ def _content_type(fmt: str) -> str:
     if fmt.startswith(("TabSeparated", "TSV")):
         return _CONTENT_TYPES["TSV"]
     return "application/octet-stream"
-
-
-# -- HTTP content codings ----------------------------------------------------------------------
-def _zstd() -> Any:
-    try:
-        from compression import zstd  # type: ignore[import-not-found]  # Python 3.14+
-    except ImportError:
-        from backports import zstd  # type: ignore[no-redef]
-    return zstd
-
-
-def _brotli() -> Any:
-    import brotli  # type: ignore[import-not-found]
-
-    return brotli
-
-
-def _lz4_compress(body: bytes) -> bytes:
-    import lz4.frame
-
-    return lz4.frame.compress(body)
-
-
-def _zstd_compress(body: bytes) -> bytes:
-    return _zstd().compress(body)
-
-
-_ENCODERS = {
-    "gzip": lambda body: gzip.compress(body, compresslevel=1),
-    "deflate": lambda body: zlib.compress(body, 1),
-    "zstd": _zstd_compress,
-    "lz4": _lz4_compress,
-}
-try:
-    _brotli()
-    _ENCODERS["br"] = lambda body: _brotli().compress(body, quality=1)
-except ImportError:
-    pass
-
-
-def _decode(body: bytes, encoding: str, limit: int) -> bytes:
-    """A request body without its ``Content-Encoding``, at most ``limit`` bytes."""
-    if encoding in ("gzip", "x-gzip", "deflate"):
-        wbits = 16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS
-        decompressor = zlib.decompressobj(wbits)
-        out = decompressor.decompress(body, limit + 1)
-    elif encoding == "zstd":
-        out = _zstd().ZstdDecompressor().decompress(body, limit + 1)
-    elif encoding == "lz4":
-        import lz4.frame
-
-        decompressor = lz4.frame.LZ4FrameDecompressor()
-        out = decompressor.decompress(body, max_length=limit + 1)
-    elif encoding == "br":
-        try:
-            out = _brotli().decompress(body)
-        except ImportError:
-            raise ValueError("br is not supported (brotli is not installed)") from None
-    elif encoding == "identity":
-        return body
-    else:
-        raise ValueError(f"unknown Content-Encoding {encoding}")
-    if len(out) > limit:
-        raise OverflowError(f"the decompressed body exceeds {limit} bytes")
-    return out

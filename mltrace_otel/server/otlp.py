@@ -22,6 +22,7 @@ import asyncio
 import base64
 import json
 import logging
+import zlib
 from pathlib import Path
 from typing import Any, Final
 
@@ -37,6 +38,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from mltrace_otel import rows
 from mltrace_otel.config import Settings
 from mltrace_otel.sdk import spool
+from mltrace_otel.server import content_coding
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "TRACES_PATH", "accept", "decode", "otlp_application"]
 
@@ -60,7 +62,8 @@ _SETTINGS: Final = web.AppKey("settings", Settings)
 def otlp_application(
     settings: Settings, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 ) -> web.Application:
-    """The OTLP/HTTP receiver as an aiohttp application writing into ``settings.spool_dir``."""
+    """The OTLP/HTTP receiver as an aiohttp application writing into ``settings.spool_dir``
+    (run it with ``auto_decompress=False``: it decodes content codings itself)."""
     app = web.Application(client_max_size=max_body_bytes)
     app[_SETTINGS] = settings
     app.router.add_post(TRACES_PATH, _export_traces)
@@ -91,8 +94,19 @@ async def _export_traces(request: web.Request) -> web.Response:
             413, code_pb2.RESOURCE_EXHAUSTED, as_json,
             f"request body larger than {request.client_max_size} bytes: send smaller batches",
         )
-    except Exception as error:  # a body that does not decompress, or a broken transfer
+    except Exception as error:  # a broken transfer
         return _error(400, code_pb2.INVALID_ARGUMENT, as_json, f"unreadable body: {error}")
+    if encoding in ("gzip", "deflate"):
+        try:
+            body = content_coding.decode(body, encoding, request.client_max_size)
+        except OverflowError:
+            return _error(
+                413, code_pb2.RESOURCE_EXHAUSTED, as_json,
+                f"decompressed body larger than {request.client_max_size} bytes: send smaller "
+                "batches",
+            )
+        except (ValueError, zlib.error) as error:
+            return _error(400, code_pb2.INVALID_ARGUMENT, as_json, f"unreadable body: {error}")
     settings = request.app[_SETTINGS]
     try:
         batch = await asyncio.to_thread(accept, settings.spool_dir, body, as_json)

@@ -124,7 +124,7 @@ class StoreLock:
             raw = b""
         words = raw.decode(errors="replace").split("\0")
         command = " ".join(os.path.basename(word) if "/" in word else word for word in words)
-        command = command.strip()
+        command = " ".join(command.split())  # one line: `python -c "<newlines>"` too
         if len(command) > 80:
             command = command[:77] + "..."
         return f"process {pid} ({redact(command)})" if command else f"process {pid}"
