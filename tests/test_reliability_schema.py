@@ -184,6 +184,25 @@ def test_check_reports_drift_and_rebuild_refills_dropped_tables(
     assert mltrace.query("SELECT count() FROM mltrace_io") == [(2,)]
 
 
+def test_plain_init_db_repairs_drift_and_says_what_it_did(home: Path, run_cli) -> None:
+    log_run("train", 0, ["raw.csv"], ["model.pkl"])
+    for statement in ("DROP VIEW mltrace_io_mv", "ALTER TABLE mltrace_io DROP INDEX logged_at"):
+        run_cli("sql", "--write", statement, check=True)
+    repaired = run_cli("init-db", check=True).stdout.splitlines()
+    assert sorted(repaired[:2]) == [
+        "repaired: index mltrace_io.logged_at (LoggedAt TYPE minmax GRANULARITY 1) is missing",
+        "repaired: view mltrace_io_mv is missing",
+    ]
+    assert repaired[2].startswith("store ready")
+    assert "mltrace init-db --rebuild" in repaired[3]
+    assert run_cli("init-db", "--check", check=True).stdout.strip().endswith("no drift")
+    log_run("score", 1, ["model.pkl"], ["scores.csv"])  # the view writes the pointer index again
+    assert [run.component_name for _, run in mltrace.trace("scores.csv")] == ["score", "train"]
+    assert run_cli("init-db", check=True).stdout.splitlines() == [
+        f"store ready (schema version {SCHEMA_VERSION})"
+    ]
+
+
 @pytest.mark.parametrize(
     ("change", "drift", "restored"),
     [

@@ -299,7 +299,8 @@ def note(run_id: str, text: str) -> None:
 @click.option("--rebuild", is_flag=True, help="Recreate mltrace's tables, refill from otel_traces.")
 @_store_options
 def init_db(check: bool, rebuild: bool) -> None:
-    """Create otel_traces and mltrace's tables and views, or migrate them (idempotent)."""
+    """Create otel_traces and mltrace's tables and views, migrate them, or repair drift
+    (idempotent); --check only reports drift, --rebuild refills the derived tables."""
     from mltrace_otel.store.schema import SCHEMA_VERSION
 
     if check and rebuild:
@@ -318,7 +319,18 @@ def init_db(check: bool, rebuild: bool) -> None:
         click.echo(f"rebuilt mltrace's tables from {spans} span(s) in otel_traces")
     else:
         migrated = ", migrated" if store.init_db() else ""
+        repaired = store.repair()
+        for problem in repaired:
+            click.echo(f"repaired: {problem}")
+        left = store.schema_drift() if repaired else []
+        for problem in left:
+            click.echo(f"drift: {problem}")
+        if left:
+            sys.exit(1)
         click.echo(f"store ready (schema version {SCHEMA_VERSION}{migrated})")
+        if any(problem.startswith(("view ", "table ")) for problem in repaired):
+            click.echo("runs stored while a table or view was missing are not in mltrace's "
+                       "tables: `mltrace init-db --rebuild` refills them from otel_traces")
 
 
 @main.command()

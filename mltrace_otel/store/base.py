@@ -114,6 +114,19 @@ class Store(abc.ABC):
 
         return schema.drift(self, self.expected_layout())
 
+    def repair(self) -> list[str]:
+        """Bring a store that drifted from this release's schema back to it: create missing
+        tables and views, add missing columns and indexes, recreate views (the rows of
+        derived tables stay as they are). Returns the differences found, one line each."""
+        from mltrace_otel.store import schema
+
+        problems = self.schema_drift()
+        if problems:
+            schema.refuse_newer_store(self, self.location)
+            schema.migrate(self, self.expected_layout())
+            schema.record(self)
+        return problems
+
     def rebuild(self) -> int:
         """Recreate the project's derived tables and refill them from ``otel_traces``;
         returns the number of spans read."""
