@@ -100,6 +100,26 @@ def test_mltrace_run_passes_the_exit_code_through(home: Path) -> None:
     assert "no-such-command-here" in missing.stderr
 
 
+def test_mltrace_run_with_url_logs_the_pipeline_and_its_runs_on_that_server(
+    home: Path, tmp_path: Path
+) -> None:
+    """--url (as on every command that writes the store): the root span and the command's
+    runs go to the server, none to the local home."""
+    from _serve import serve_process
+    from _services import clickhouse_json
+
+    stage = write_script(tmp_path, "stage.py", STAGE)
+    with serve_process(tmp_path / "served") as server:
+        proc = _mltrace_run(home, "--name", "remote", "--url", server.url, "--",
+                            sys.executable, str(stage), "train", "clean.csv", "model.pkl")
+        assert proc.returncode == 0, proc.stderr
+        rows = clickhouse_json(server.url, "SELECT SpanName, TraceId FROM otel_traces"
+                                           " ORDER BY Timestamp")
+    assert [row["SpanName"] for row in rows] == ["remote", "train"]
+    assert len({row["TraceId"] for row in rows}) == 1
+    assert not (home / "spool").exists() or not list((home / "spool").iterdir())
+
+
 @pytest.mark.parametrize("flags", ["01", "00"])
 def test_traceparent_in_the_environment_is_the_parent(
     home: Path, tmp_path: Path, flags: str
