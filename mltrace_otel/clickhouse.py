@@ -41,7 +41,15 @@ def connect(settings: Settings, timeout: float | None = None) -> Any:
             limits = {"connect_timeout": seconds, "send_receive_timeout": seconds}
         return clickhouse_connect.get_client(dsn=settings.url, **limits)
     except Exception as error:
-        message = redact(f"cannot reach ClickHouse at {settings.url}: {error}")
+        from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
+
+        if isinstance(error, OperationalError):
+            problem = "cannot be reached"
+        elif isinstance(error, DatabaseError):  # it answered, with an error (e.g. the password)
+            problem = "refused the connection"
+        else:
+            problem = "cannot be used"
+        message = redact(f"ClickHouse at {settings.url} {problem}: {error}")
         raise ConnectionFailed(message) from error
 
 

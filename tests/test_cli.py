@@ -137,6 +137,14 @@ def test_sql_json(pipeline: dict[str, str], run_cli) -> None:
     assert "answer" in table and "42" in table
 
 
+def test_sql_write_of_ddl_prints_nothing(home: Path, run_cli) -> None:
+    created = run_cli("sql", "--write", "CREATE TABLE scratch (x UInt8) ENGINE = Memory",
+                      check=True)
+    assert (created.stdout, created.stderr) == ("", "")
+    inserted = run_cli("sql", "--write", "INSERT INTO scratch VALUES (1)", check=True)
+    assert inserted.stdout == ""
+
+
 def test_sql_sees_runs_still_in_the_spool(home: Path, tmp_path: Path, run_cli) -> None:
     from _support import run_script, write_script
 

@@ -111,6 +111,9 @@ def test_failing_cli_commands_print_no_secret(
             )
             assert proc.returncode != 0, proc.stdout
             assert "127.0.0.1" in proc.stderr, proc.stderr  # the error still says where
+            if args[0] == "recent" and url == _urls(port)[0]:  # and whether it answered
+                said = "refused the connection" if server == "echo" else "cannot be reached"
+                assert said in proc.stderr, proc.stderr
             _assert_clean(proc, f"mltrace {' '.join(args)}")
 
 

@@ -208,7 +208,7 @@ def sql(sql: str, write: bool, as_json: bool) -> None:
         store.touch()  # the SQL may have written
     if as_json:
         _print_json(result.dicts())
-    else:
+    elif result.columns:  # DDL and INSERT (--write) return nothing to show
         _render().rows_table(result.columns, result.rows)
 
 
