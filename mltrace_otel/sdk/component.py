@@ -17,10 +17,12 @@ from opentelemetry import trace
 from mltrace_otel import semconv, state
 from mltrace_otel.sdk import datatests
 from mltrace_otel.sdk.capture import UNCAPTURED, LocalsCapture
+from mltrace_otel.sdk.once import OncePerKey
 from mltrace_otel.sdk.pointers import IOPointer, PointerType, pointers_from_value
 from mltrace_otel.sdk.run import ComponentMeta, ComponentRun, PointerArg, emit
 
 logger = logging.getLogger("mltrace_otel")
+
 
 class MissingVariableError(ValueError, RuntimeError):
     """``input_vars``/``output_vars`` name a variable the function does not have when it
@@ -28,19 +30,14 @@ class MissingVariableError(ValueError, RuntimeError):
     mltrace releases raised, and their tests expect)."""
 
 
-_MAX_FAILURES_REPORTED = 64
-_failures_reported: set[str] = set()
+_failures = OncePerKey()
 
 
 def _report_failure(action: str, component: str, error: BaseException) -> None:
-    """Warn that tracing failed for a run: once per distinct reason (a misconfiguration
-    fails every run the same way), at debug level after that."""
-    reason = f"{type(error).__name__}: {error}"
-    if reason in _failures_reported or len(_failures_reported) >= _MAX_FAILURES_REPORTED:
-        logger.debug("mltrace: could not %s run of %s: %s", action, component, error)
-        return
-    _failures_reported.add(reason)
-    logger.warning("mltrace: could not %s run of %s: %s (runs failing the same way are not "
+    """Warn that tracing failed for a run, once per distinct reason (a misconfiguration
+    fails every run the same way)."""
+    _failures.warn(f"{type(error).__name__}: {error}",
+                   "mltrace: could not %s run of %s: %s (runs failing the same way are not "
                    "reported again)", action, component, error)
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from mltrace_otel.sdk.once import OncePerKey
+
 
 class PointerType(str, enum.Enum):
     """What a pointer refers to, inferred from its name."""
@@ -34,6 +36,9 @@ _DATA_SUFFIXES = (
     ".orc", ".npy", ".npz", ".xlsx", ".xls", ".hdf5", ".db", ".sqlite", ".tfrecord",
 )
 logger = logging.getLogger("mltrace_otel")
+
+_unpicklable = OncePerKey()
+"""Values that cannot be pickled: one warning per variable (or pointer) and type."""
 
 
 
@@ -116,7 +121,8 @@ def _version_of(name: str, value: Any) -> str:
     try:
         return content_hash(value)
     except Exception as error:  # unpicklable: the pointer is kept without a content version
-        logger.warning(
+        _unpicklable.warn(
+            (name, type(value)),
             "mltrace: pointer %r logged without a content version: %s cannot be pickled (%s)",
             name, type(value).__name__, error,
         )
@@ -180,9 +186,10 @@ def pointers_from_value(value: Any, save_dir: Path, variable: str = "") -> list[
     except Exception as error:  # unpicklable or unwritable: keep the run, drop the content
         kind = type(value)
         name = f"object:{kind.__module__}.{kind.__qualname__}@{os.getpid()}:{id(value):x}"
-        logger.warning(
-            "mltrace: %s (%s) logged as pointer %r without content: %s",
-            variable or "a value", kind.__qualname__, name, error,
+        _unpicklable.warn(
+            (variable, kind),
+            "mltrace: %s (%s) logged as pointer %r without content: %s (not reported again "
+            "for this variable and type)", variable or "a value", kind.__qualname__, name, error,
         )
         return [IOPointer(name)]
 

@@ -82,6 +82,11 @@ def test_an_unpicklable_value_is_a_pointer_without_content_and_the_run_is_kept(
                for name in logged.outputs)
     assert len(logged.outputs) == 2
     assert "without content" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="mltrace_otel"):
+        fit([4, 5, 6])  # the same variables and types again: no second warning
+    assert "without content" not in caplog.text
+    assert len(mltrace.get_history("fit")) == 2
     pointer = mltrace.IOPointer("weights", value=Unpicklable())
     assert pointer.version == ""
 
