@@ -4,6 +4,7 @@ the query side, and no module imports itself back through others."""
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -98,3 +99,22 @@ def test_each_wing_says_what_it_offers() -> None:
         init = PACKAGE / wing / "__init__.py"
         docstring = ast.get_docstring(ast.parse(init.read_text()))
         assert docstring, f"{wing}/__init__.py has no docstring"
+
+
+def test_a_cli_query_loads_no_opentelemetry(tmp_path: Path) -> None:
+    """A store command that logs nothing (here `history`, the query path of `trace` and
+    `recent`) never imports OpenTelemetry: the CLI's start is mostly imports."""
+    program = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print(sorted({m.split('.')[0] for m in sys.modules"
+        " if m.startswith('opentelemetry')})))\n"
+        "sys.argv = ['mltrace', 'history', 'nothing']\n"
+        "from mltrace_otel.cli.launch import run\n"
+        "run()\n"
+    )
+    env = {**os.environ, "MLTRACE_HOME": str(tmp_path / "home")}
+    env.pop("MLTRACE_BACKEND", None)
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+import sys
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mltrace_otel import state
 from mltrace_otel.lineage import dependencies as _dependencies
@@ -15,10 +16,11 @@ from mltrace_otel.lineage.walk import depth_first
 from mltrace_otel.query.models import ComponentInfo, Run, runs_from_records
 from mltrace_otel.query.notes import attach_notes
 from mltrace_otel.query.staleness import attach_staleness
-from mltrace_otel.sdk.links import registry
-from mltrace_otel.sdk.pointers import IOPointer
 from mltrace_otel.store import Store, records
 from mltrace_otel.store import sql as _sql
+
+if TYPE_CHECKING:
+    from mltrace_otel.sdk.pointers import IOPointer
 
 MIN_PREFIX = 6
 _HEX = re.compile(r"^[0-9a-f]+$")
@@ -345,6 +347,8 @@ def get_io_pointer(
                 f"IOPointer with name {io_pointer_id!r} does not exist; pass create=True to "
                 "get a new one"
             )
+    from mltrace_otel.sdk.pointers import IOPointer  # the logging side: off a CLI's imports
+
     return IOPointer(io_pointer_id, io_pointer_val)
 
 
@@ -356,7 +360,9 @@ def clean_db() -> None:
     for table in tables:
         store.command(f"TRUNCATE TABLE IF EXISTS `{table}`")
     store.touch()
-    registry.clear()
+    links = sys.modules.get("mltrace_otel.sdk.links")  # not loaded: this process logged nothing
+    if links is not None:
+        links.registry.clear()
 
 
 def add_notes_to_component_run(run_id: str, notes: str) -> str:
