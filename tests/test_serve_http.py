@@ -142,6 +142,8 @@ def test_compressed_bodies(server: ServeProcess) -> None:
     corrupt[20] ^= 0xFF
     status, headers, _ = curl(server, path="/?decompress=1", data=bytes(corrupt))
     assert headers["x-clickhouse-exception-code"] == "271"
+    status, headers, _ = curl(server, "-H", "Content-Encoding: gzip", data=b"SELECT 'not gzip'")
+    assert headers.get("x-clickhouse-exception-code") == "271"  # not an unhandled error
 
 
 # -- clickhouse-connect ----------------------------------------------------------------------

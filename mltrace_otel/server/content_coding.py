@@ -47,11 +47,14 @@ except ImportError:
 
 
 def decode(body: bytes, encoding: str, limit: int) -> bytes:
-    """A request body without its ``Content-Encoding``, at most ``limit`` bytes."""
+    """A request body without its ``Content-Encoding``, at most ``limit`` bytes
+    (``ValueError`` for a body that does not decode, ``OverflowError`` past the limit)."""
     if encoding in ("gzip", "x-gzip", "deflate"):
         wbits = 16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS
-        decompressor = zlib.decompressobj(wbits)
-        out = decompressor.decompress(body, limit + 1)
+        try:
+            out = zlib.decompressobj(wbits).decompress(body, limit + 1)
+        except zlib.error as error:
+            raise ValueError(f"not {encoding} data: {error}") from None
     elif encoding == "zstd":
         out = _zstd().ZstdDecompressor().decompress(body, limit + 1)
     elif encoding == "lz4":

@@ -22,7 +22,6 @@ import asyncio
 import base64
 import json
 import logging
-import zlib
 from pathlib import Path
 from typing import Any, Final
 
@@ -105,7 +104,7 @@ async def _export_traces(request: web.Request) -> web.Response:
                 f"decompressed body larger than {request.client_max_size} bytes: send smaller "
                 "batches",
             )
-        except (ValueError, zlib.error) as error:
+        except ValueError as error:
             return _error(400, code_pb2.INVALID_ARGUMENT, as_json, f"unreadable body: {error}")
     settings = request.app[_SETTINGS]
     try:
