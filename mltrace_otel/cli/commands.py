@@ -6,7 +6,6 @@ Errors are one line on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import logging
 import sys
@@ -20,6 +19,7 @@ import mltrace_otel as mltrace
 from mltrace_otel import state
 from mltrace_otel.cli import run as _run
 from mltrace_otel.cli import serve as _serve
+from mltrace_otel.cli.options import store_options
 from mltrace_otel.query import SORTS
 from mltrace_otel.secrets import redact
 
@@ -27,27 +27,6 @@ if TYPE_CHECKING:
     from types import ModuleType
 
 F = Callable[..., Any]
-
-
-def _store_options(command: F) -> F:
-    """``--address``/``--url`` (point at a ClickHouse server) and error handling."""
-
-    @click.option("--address", default=None, help="ClickHouse server host (mltrace's set_address).")
-    @click.option("--url", default=None, help="ClickHouse server URL, e.g. http://host:8123/db.")
-    @functools.wraps(command)
-    def wrapper(*args: Any, address: str | None, url: str | None, **kwargs: Any) -> Any:
-        try:
-            if url:
-                mltrace.set_db_uri(url)
-            elif address:
-                mltrace.set_address(address)
-            return command(*args, **kwargs)
-        except (mltrace.NotFoundError, mltrace.StoreError, mltrace.ConfigurationError) as error:
-            raise click.ClickException(redact(str(error))) from None
-        except (ValueError, OSError) as error:
-            raise click.ClickException(redact(f"{type(error).__name__}: {error}")) from None
-
-    return wrapper
 
 
 def _render() -> ModuleType:
@@ -112,7 +91,7 @@ def main() -> None:
 @click.option("--limit", default=5, show_default=True, type=click.IntRange(min=1),
               help="How many runs.")
 @_json_option
-@_store_options
+@store_options
 def recent(limit: int, as_json: bool) -> None:
     """The most recent runs, newest first."""
     from mltrace_otel.query.runs import fetch_runs
@@ -131,7 +110,7 @@ def recent(limit: int, as_json: bool) -> None:
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(min=1),
               help="How many runs.")
 @_json_option
-@_store_options
+@store_options
 def history(name: str, limit: int, as_json: bool) -> None:
     """Runs of component NAME, newest first."""
     runs = mltrace.get_history(name, limit=limit)
@@ -144,7 +123,7 @@ def history(name: str, limit: int, as_json: bool) -> None:
 @main.command()
 @click.argument("run_id")
 @_json_option
-@_store_options
+@store_options
 def inspect(run_id: str, as_json: bool) -> None:
     """Everything about one run (RUN_ID may be a unique prefix of 6+ characters)."""
     run = mltrace.get_component_run_information(run_id)
@@ -157,7 +136,7 @@ def inspect(run_id: str, as_json: bool) -> None:
 @main.command()
 @click.argument("output_id")
 @_json_option
-@_store_options
+@store_options
 def trace(output_id: str, as_json: bool) -> None:
     """The runs, code and data that produced OUTPUT_ID, as a tree."""
     levels = mltrace.trace(output_id)
@@ -171,7 +150,7 @@ def trace(output_id: str, as_json: bool) -> None:
 @click.option("--owner", default="", help="Only components with this owner.")
 @click.option("--tag", default="", help="Only components with this tag.")
 @_json_option
-@_store_options
+@store_options
 def components(owner: str, tag: str, as_json: bool) -> None:
     """Components with their owners, descriptions and tags."""
     found = mltrace.get_components(tag=tag, owner=owner)
@@ -183,7 +162,7 @@ def components(owner: str, tag: str, as_json: bool) -> None:
 
 @main.command()
 @_json_option
-@_store_options
+@store_options
 def tags(as_json: bool) -> None:
     """Every tag used by a component."""
     found = mltrace.get_tags()
@@ -198,7 +177,7 @@ def tags(as_json: bool) -> None:
 @click.argument("sql")
 @click.option("--write", is_flag=True, help="Allow writes and DDL (default: read-only).")
 @_json_option
-@_store_options
+@store_options
 def sql(sql: str, write: bool, as_json: bool) -> None:
     """Run SQL on the configured store (after ingesting pending spans); read-only unless
     --write."""
@@ -214,7 +193,7 @@ def sql(sql: str, write: bool, as_json: bool) -> None:
 
 @main.command()
 @click.argument("output_id")
-@_store_options
+@store_options
 def flag(output_id: str) -> None:
     """Flag OUTPUT_ID as a bad output, for review."""
     mltrace.flag_output_id(output_id)
@@ -224,7 +203,7 @@ def flag(output_id: str) -> None:
 @main.command()
 @click.argument("output_id", required=False)
 @click.option("--all", "everything", is_flag=True, help="Clear every flag.")
-@_store_options
+@store_options
 def unflag(output_id: str | None, everything: bool) -> None:
     """Clear the flag of OUTPUT_ID, or of every output with --all."""
     if everything == (output_id is not None):
@@ -245,7 +224,7 @@ def unflag(output_id: str | None, everything: bool) -> None:
     help="Order by suspiciousness score or by coverage.",
 )
 @_json_option
-@_store_options
+@store_options
 def review(limit: int, sort: str, as_json: bool) -> None:
     """Runs involved in the flagged outputs: coverage and suspiciousness score."""
     result = mltrace.review(limit=limit, sort=sort)
@@ -260,7 +239,7 @@ def review(limit: int, sort: str, as_json: bool) -> None:
 @main.command()
 @click.argument("pointer_or_run_id")
 @_json_option
-@_store_options
+@store_options
 def impact(pointer_or_run_id: str, as_json: bool) -> None:
     """Every run and final output downstream of a pointer or a run."""
     result = mltrace.impact(pointer_or_run_id)
@@ -273,7 +252,7 @@ def impact(pointer_or_run_id: str, as_json: bool) -> None:
 @main.command()
 @click.option("--component", default=None, help="Only this component.")
 @_json_option
-@_store_options
+@store_options
 def stale(component: str | None, as_json: bool) -> None:
     """Stale runs among the latest run of each component."""
     runs = mltrace.get_stale_runs(component)
@@ -288,7 +267,7 @@ def stale(component: str | None, as_json: bool) -> None:
 @main.command()
 @click.argument("run_id")
 @click.argument("text")
-@_store_options
+@store_options
 def note(run_id: str, text: str) -> None:
     """Add TEXT to the notes of run RUN_ID (a unique prefix of 6+ characters works)."""
     click.echo(mltrace.add_notes_to_component_run(run_id, text))
@@ -297,7 +276,7 @@ def note(run_id: str, text: str) -> None:
 @main.command("init-db")
 @click.option("--check", is_flag=True, help="Report drift from this release's schema; exit 1.")
 @click.option("--rebuild", is_flag=True, help="Recreate mltrace's tables, refill from otel_traces.")
-@_store_options
+@store_options
 def init_db(check: bool, rebuild: bool) -> None:
     """Create otel_traces and mltrace's tables and views, migrate them, or repair drift
     (idempotent); --check only reports drift, --rebuild refills the derived tables."""

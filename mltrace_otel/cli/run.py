@@ -16,8 +16,8 @@ from types import FrameType
 import click
 
 import mltrace_otel as mltrace
-from mltrace_otel import config, semconv
-from mltrace_otel.secrets import redact
+from mltrace_otel import config, semconv, state
+from mltrace_otel.cli.options import store_options
 
 _FORWARDED = (signal.SIGTERM, signal.SIGHUP)
 
@@ -27,15 +27,15 @@ _FORWARDED = (signal.SIGTERM, signal.SIGHUP)
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
 )
 @click.option("--name", required=True, help="Pipeline name (the root span's name).")
-@click.option("--address", default=None,
-              help="ClickHouse server host: the pipeline and COMMAND's runs are logged there.")
-@click.option("--url", default=None,
-              help="ClickHouse server URL: the pipeline and COMMAND's runs are logged there.")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-def run(name: str, address: str | None, url: str | None, command: tuple[str, ...]) -> None:
-    """Run COMMAND as one pipeline trace; exits with COMMAND's exit code."""
-    if url or address:
-        _log_to_server(url, address)
+@store_options
+def run(name: str, command: tuple[str, ...]) -> None:
+    """Run COMMAND as one pipeline trace; exits with COMMAND's exit code. With --url or
+    --address, the pipeline and COMMAND's runs are logged on that ClickHouse server."""
+    active = state.settings()
+    if active.backend == "clickhouse" and active.url:  # COMMAND's processes log there too
+        os.environ[config.ENV_BACKEND] = "clickhouse"
+        os.environ[config.ENV_CLICKHOUSE_URL] = active.url
     with mltrace.pipeline(name) as pipeline:
         pipeline.set_attribute(semconv.PROCESS_EXECUTABLE_NAME, os.path.basename(command[0]))
         code = _run(command)
@@ -44,17 +44,6 @@ def run(name: str, address: str | None, url: str | None, command: tuple[str, ...
             pipeline.fail(f"{os.path.basename(command[0])} exited with code {code}")
     mltrace.flush()  # at most one export timeout; undelivered runs wait in the outbox
     sys.exit(code)
-
-
-def _log_to_server(url: str | None, address: str | None) -> None:
-    """Log this pipeline to a ClickHouse server, and COMMAND's runs too (through the
-    environment its processes inherit)."""
-    try:
-        settings = mltrace.set_db_uri(url) if url else mltrace.set_address(address or "")
-    except (mltrace.ConfigurationError, ValueError) as error:
-        raise click.ClickException(redact(str(error))) from None
-    os.environ[config.ENV_BACKEND] = "clickhouse"
-    os.environ[config.ENV_CLICKHOUSE_URL] = settings.url or ""
 
 
 def _run(command: tuple[str, ...]) -> int:
