@@ -40,6 +40,7 @@ def _report_failure(action: str, component: str, error: BaseException) -> None:
                    "mltrace: could not %s run of %s: %s (runs failing the same way are not "
                    "reported again)", action, component, error)
 
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 current_run: contextvars.ContextVar[ComponentRun | None] = contextvars.ContextVar(

@@ -40,8 +40,6 @@ logger = logging.getLogger("mltrace_otel")
 _unpicklable = OncePerKey()
 """Values that cannot be pickled: one warning per variable (or pointer) and type."""
 
-
-
 _URL_SCHEMES = ("http://", "https://", "grpc://")
 
 
