@@ -140,6 +140,33 @@ def test_producer_logged_after_the_consumer_is_found_at_query_time(home: Path) -
     assert names(mltrace.trace("y")) == [(0, "consumer"), (1, "producer")]
 
 
+def test_a_producer_logged_later_supersedes_the_link_the_consumer_was_logged_with(
+    home: Path, links: bool
+) -> None:
+    """A link made when the run ended names the producer this process knew; a producer that
+    another process logs later, and that started later but no later than the consumer, is the
+    dependency (SPEC 3.3), and the link stays on the span for trace viewers."""
+    old = log("old", 0, 1, outputs=["x"], links=links)
+    consumer = log("consumer", 10, 11, inputs=["x"], outputs=["y"], links=links)
+    newer = log("newer", 5, 6, outputs=["x"], links=links)
+    assert deps(consumer) == [newer]
+    assert names(mltrace.trace("y")) == [(0, "consumer"), (1, "newer")]
+    linked = mltrace.query(
+        "SELECT Links.SpanId FROM otel_traces WHERE SpanId = {id:String}", {"id": consumer}
+    )
+    assert linked == [([old] if links else [],)]
+
+
+def test_a_later_logged_upstream_run_supersedes_the_upstream_link(
+    home: Path, links: bool
+) -> None:
+    log("up", 0, 1, links=links)
+    run = log("down", 10, 11, outputs=["out"], upstream=["up"], links=links)
+    newer = log("up", 5, 6, links=links)
+    assert deps(run) == [newer]
+    assert names(mltrace.trace("out")) == [(0, "down"), (1, "up")]
+
+
 def test_equal_starts_later_end_wins(home: Path, links: bool) -> None:
     long = log("long", 10, 15, outputs=["x"], links=links)
     log("short", 10, 12, outputs=["x"], links=links)  # logged later, ends earlier

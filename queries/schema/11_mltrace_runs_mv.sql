@@ -1,6 +1,11 @@
 -- LoggedAt orders the rows of one insert as they were exported (the order a process ended
 -- its spans), so "later logged" (SPEC 3.3 ties) agrees with the SDK's span links.
 -- Attributes drops the keys the columns already hold (10_mltrace_runs.sql).
+-- LinkSpanIds leaves out the SDK's links for the span's own inputs and for set_upstream names
+-- (mltrace.link.pointer naming one of Inputs, mltrace.link.upstream): the rule (SPEC 3.3)
+-- derives those from Inputs and Upstream, and a link made when the run ended names the
+-- producer its process knew, which a run logged later by another process may supersede.
+-- Links for inputs that continuation spans carry stay: the run's row does not list them.
 -- Continuation spans (docs/conventions.md) are not runs: 16_mltrace_io_parts_mv indexes them.
 CREATE MATERIALIZED VIEW IF NOT EXISTS mltrace_runs_mv TO mltrace_runs AS
 WITH
@@ -22,7 +27,9 @@ SELECT
     arrayResize(JSONExtract(SpanAttributes['{{RUN_OUTPUT_VERSIONS}}'], 'Array(String)'), length(outputs), '') AS OutputVersions,
     arrayResize(JSONExtract(SpanAttributes['{{RUN_OUTPUT_TYPES}}'], 'Array(String)'), length(outputs), 'UNKNOWN') AS OutputTypes,
     JSONExtract(SpanAttributes['{{RUN_UPSTREAM}}'], 'Array(String)') AS Upstream,
-    `Links.SpanId` AS LinkSpanIds,
+    arrayFilter((id, attributes) -> NOT has(inputs, attributes['{{LINK_POINTER}}'])
+        AND attributes['{{LINK_UPSTREAM}}'] = '', `Links.SpanId`, `Links.Attributes`)
+        AS LinkSpanIds,
     mapFilter((key, value) -> key NOT IN ('{{COMPONENT_NAME}}', '{{RUN_INPUTS}}',
         '{{RUN_INPUT_VERSIONS}}', '{{RUN_INPUT_TYPES}}', '{{RUN_OUTPUTS}}', '{{RUN_OUTPUT_VERSIONS}}',
         '{{RUN_OUTPUT_TYPES}}', '{{RUN_UPSTREAM}}'), SpanAttributes) AS Attributes,

@@ -221,7 +221,7 @@ def test_two_runs_tied_on_start_and_end_the_later_logged_is_the_dependency(home:
     linked = explicit("reader", ["shared.csv"], ["r.csv"], T0 + timedelta(minutes=1))
     derived = explicit("reader_no_links", ["shared.csv"], ["r2.csv"],
                        T0 + timedelta(minutes=1), set_dependencies_from_inputs=False)
-    row = mltrace.query("SELECT LinkSpanIds FROM mltrace_runs WHERE SpanId = {id:String}",
+    row = mltrace.query("SELECT Links.SpanId FROM otel_traces WHERE SpanId = {id:String}",
                         {"id": linked})
     assert row == [([second],)]  # the span link names the later-logged writer
     assert mltrace.get_component_run_information(linked).dependencies == [second]
