@@ -261,13 +261,12 @@ def test_a_fetched_run_depends_on_the_producers_of_its_continued_inputs(
     assert set(reader.dependencies) == writers
 
 
-def test_forward_walks_start_from_the_outputs_a_run_span_lists(
+def test_forward_walks_start_from_every_output_continuation_spans_too(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A run whose outputs overflow into continuation spans: on both paths a forward walk
-    looks for readers of the outputs its own span lists (as run_facts.sql reads them), so a
-    reader of an overflowed output that does not link to the run is not downstream on one
-    path only."""
+    finds the readers of every output, also those only a continuation span lists, and the
+    unread ones are final outputs."""
     monkeypatch.setattr(_run, "SPAN_POINTER_BYTES", 2048)
     outputs = [f"part-{index:05d}-{'x' * 100}.parquet" for index in range(40)]
     log("writer", 0, ["raw.csv"], outputs)
@@ -278,8 +277,29 @@ def test_forward_walks_start_from_the_outputs_a_run_span_lists(
     insert_linked("00000000000000b2", "overflow_reader", 6, [overflowed[0]], [])
     facts = assert_index_agrees(monkeypatch, ordered=False)
     writer = mltrace.get_history("writer")[0].id
-    children, _, _ = facts["downstream"][writer]  # type: ignore[index]
-    assert children == {writer: ["00000000000000b1"]}
+    children, _, final = facts["downstream"][writer]  # type: ignore[index]
+    assert children == {writer: ["00000000000000b1", "00000000000000b2"]}
+    assert sorted(final[writer]) == sorted(set(outputs) - {listed[0][0], overflowed[0]})
+
+
+@pytest.mark.parametrize("mode", ["on", "off"])
+def test_impact_follows_an_output_that_a_continuation_span_carries(
+    home: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    """SDK-logged runs in one process: the reader's only output overflows into a
+    continuation span, and the run that reads it is downstream of the reader's inputs."""
+    monkeypatch.setattr(_dependencies, "INDEX_MODE", mode)
+    monkeypatch.setattr(_run, "SPAN_POINTER_BYTES", 2048)
+    inputs = [f"shard-{index:05d}-{'x' * 100}.parquet" for index in range(40)]
+    log("reader", 1, inputs, ["merged.parquet"])
+    log("after", 2, ["merged.parquet"], ["final.csv"])
+    (listed,) = mltrace.query("SELECT Outputs FROM mltrace_runs WHERE Component = 'reader'")
+    assert listed == ([],)  # merged.parquet is in a continuation span
+    found = mltrace.impact(inputs[0])
+    assert [(level, run.component_name) for level, run in found.runs] == [
+        (0, "reader"), (1, "after"),
+    ]
+    assert [output.name for output in found.final_outputs] == ["final.csv"]
 
 
 @pytest.mark.parametrize(("read_ahead", "reads"), [

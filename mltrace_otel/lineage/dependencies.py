@@ -144,19 +144,32 @@ def consumers_by_id(store: Store, ids: Sequence[str]) -> dict[str, Consumer]:
     if not ids:
         return {}
     rows = store.query(sql.load("run_inputs"), {"ids": list(ids)}).rows
-    continued = [row[0] for row in rows if row[-1]]
-    parts: dict[str, tuple[list[str], list[str]]] = {}
-    if continued:
-        found = store.query(sql.load("continuation_inputs"), {"ids": continued}).rows
-        parts = {span_id: (list(inputs), list(versions)) for span_id, inputs, versions in found}
+    parts = continued_pointers(store, [row[0] for row in rows if row[-1]], "input")
     facts: dict[str, Consumer] = {}
     for span_id, start_ns, inputs, versions, upstream, links, _ in rows:
-        more_inputs, more_versions = parts.get(span_id, ([], []))
+        more_inputs, more_versions, _ = parts.get(span_id, ([], [], []))
         padded = list(versions) + [""] * (len(inputs) - len(versions))
         facts[span_id] = consumer(
             span_id, start_ns, [*inputs, *more_inputs], [*padded, *more_versions], upstream, links
         )
     return facts
+
+
+def continued_pointers(
+    store: Store, ids: Sequence[str], direction: str
+) -> dict[str, tuple[list[str], list[str], list[int]]]:
+    """The pointers (names, versions, index keys) in ``direction`` that continuation spans
+    carry for runs ``ids``, by run (only ask for runs that have continuation spans: the
+    pointer index is read by span id, a scan)."""
+    if not ids:
+        return {}
+    rows = store.query(
+        sql.load("continuation_pointers"), {"ids": list(ids), "direction": direction}
+    ).rows
+    return {
+        span_id: (list(names), list(versions), [int(key) for key in keys])
+        for span_id, names, versions, keys in rows
+    }
 
 
 class Lineage:

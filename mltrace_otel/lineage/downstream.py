@@ -20,8 +20,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from mltrace_otel import semconv
 from mltrace_otel.lineage import dependencies as _dependencies
-from mltrace_otel.lineage.dependencies import Consumer, Lineage, indexed_dependencies
+from mltrace_otel.lineage.dependencies import (
+    Consumer,
+    Lineage,
+    continued_pointers,
+    indexed_dependencies,
+)
 from mltrace_otel.lineage.keys import pointer_key, run_id, span_key
 from mltrace_otel.store import Store, records, sql
 
@@ -38,6 +44,9 @@ class RunFacts(NamedTuple):
     outputs: tuple[str, ...]
     output_keys: tuple[int, ...]
     """The outputs' lineage index keys, as the store computed them (``pointer_key``)."""
+    continued: bool = False
+    """Whether continuation spans carry more of the run's pointers (``with_continued_outputs``
+    adds their outputs)."""
 
 
 @dataclass
@@ -59,18 +68,34 @@ def run_facts(store: Store, ids: Sequence[str]) -> dict[str, RunFacts]:
     if not ids:
         return {}
     rows = store.query(sql.load("run_facts"), {"ids": list(ids)}).rows
-    return {
-        span_id: RunFacts(span_id, component, int(start), tuple(outputs), tuple(keys))
-        for span_id, component, start, outputs, keys in rows
-    }
+    return with_continued_outputs(store, {
+        span_id: RunFacts(span_id, component, int(start), tuple(outputs), tuple(keys), continued)
+        for span_id, component, start, outputs, keys, continued in rows
+    })
 
 
 def facts_of(span_id: str, record: Sequence[Any]) -> RunFacts:
-    """The facts of one run from its record (``mltrace_otel.store.records``)."""
+    """The facts of one run from its record (``mltrace_otel.store.records``); the outputs
+    its continuation spans carry are added by ``with_continued_outputs``."""
+    continuations = record[records.ATTRIBUTES].get(semconv.RUN_CONTINUATION_SPANS, "")
     return RunFacts(
         span_id, record[records.COMPONENT], int(record[records.START_NS]),
         tuple(record[records.OUTPUTS]), tuple(map(int, record[records.OUTPUT_KEYS])),
+        continuations not in ("", "0"),
     )
+
+
+def with_continued_outputs(store: Store, facts: dict[str, RunFacts]) -> dict[str, RunFacts]:
+    """``facts`` with the outputs that continuation spans carry added, so a forward walk
+    starts from every output of a run, not only those its span lists."""
+    parts = continued_pointers(store, [run for run, item in facts.items() if item.continued],
+                               "output")
+    for run, (names, _, keys) in parts.items():
+        item = facts[run]
+        facts[run] = item._replace(
+            outputs=item.outputs + tuple(names), output_keys=item.output_keys + tuple(keys)
+        )
+    return facts
 
 
 def readers(lineage: Lineage, pointer: str) -> dict[str, list[str]]:

@@ -6,7 +6,7 @@ notebook, a dashboard backend, review over many flagged outputs) instead loads, 
 fact the SPEC 3.3 rule needs into sorted numpy arrays and keeps them current by loading only
 rows logged since its watermark (segments, merged as they accumulate). Lookups are binary
 searches, vectorised over a whole walk level. Per run it holds its id and start (16 bytes),
-its output rows (49 bytes each), input rows (36 bytes each), span links (20 bytes each)
+its output rows (48 bytes each), input rows (36 bytes each), span links (20 bytes each)
 and ``set_upstream`` names; for the components some run names with ``set_upstream`` (only
 those), their runs (24 bytes each); forward walks (impact, review) add 16 bytes per input
 row, per link and per output row. An SDK-logged chain (1 input, 1 output, 1 link a run)
@@ -41,8 +41,6 @@ class _Segment:
     out_start: np.ndarray
     out_end: np.ndarray
     out_logged: np.ndarray
-    out_own: np.ndarray
-    """Whether the run span lists the output itself (not a continuation span)."""
     in_run: np.ndarray
     in_start: np.ndarray
     in_pointer: np.ndarray
@@ -70,7 +68,7 @@ class _Segment:
         linked = links["Position"] > 0
         segment = cls(
             out["PointerKey"], out["VersionKey"], out["Run"], out["StartNs"], out["EndNs"],
-            out["LoggedNs"], out["Own"].astype(bool),
+            out["LoggedNs"],
             inp["Run"], inp["StartNs"], inp["PointerKey"], inp["VersionKey"], inp["Position"],
             links["Run"][linked], links["Target"][linked], links["Position"][linked],
             up["Run"], up["StartNs"], up["Component"].astype(object), up["Position"],
@@ -145,12 +143,11 @@ class _Segment:
         return found, self.run_start[at]
 
     @functools.cached_property
-    def own_outputs(self) -> tuple[np.ndarray, np.ndarray]:
-        """Output rows of run spans by run (forward lineage): the sorted runs and the
-        pointers they wrote."""
-        rows = np.flatnonzero(self.out_own)
-        rows = rows[np.argsort(self.out_run[rows], kind="stable")]
-        return self.out_run[rows], self.out_pointer[rows]
+    def outputs_by_run(self) -> tuple[np.ndarray, np.ndarray]:
+        """Output rows by run, continuation spans' too (forward lineage): the sorted runs
+        and the pointers they wrote."""
+        order = np.argsort(self.out_run, kind="stable")
+        return self.out_run[order], self.out_pointer[order]
 
     @functools.cached_property
     def by_pointer(self) -> tuple[np.ndarray, np.ndarray]:
@@ -350,7 +347,7 @@ class LineageIndex:
             has, at = segment.starts(keys)
             start = np.where(has & ~found, at, start)
             found |= has
-            owners, pointer = segment.own_outputs
+            owners, pointer = segment.outputs_by_run
             pointers.append(pointer[_gather(owners, keys)[1]])
         components = [
             name for name, named in self._components.items() if named.has_any(keys)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from mltrace_otel import state
 from mltrace_otel.lineage import dependencies as _dependencies
-from mltrace_otel.lineage.downstream import RunFacts, facts_of
+from mltrace_otel.lineage.downstream import RunFacts, facts_of, with_continued_outputs
 from mltrace_otel.lineage.walk import depth_first
 from mltrace_otel.query.models import ComponentInfo, Run, runs_from_records
 from mltrace_otel.query.notes import attach_notes
@@ -130,7 +130,8 @@ class RunRows:
         if missing:
             found += records.read(self.store, missing)
         self.runs.update((run.id, run) for run in runs_from_records(found))
-        return {span_id: facts_of(span_id, record) for span_id, record in found}
+        facts = {span_id: facts_of(span_id, record) for span_id, record in found}
+        return with_continued_outputs(self.store, facts)
 
 
 class _DetailsLoader:

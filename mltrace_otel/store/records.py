@@ -26,6 +26,7 @@ strings: a 64-bit number in JSON is quoted or not depending on the inserting ses
 
 COMPONENT: Final = FIELDS.index("Component")
 OUTPUTS: Final = FIELDS.index("Outputs")
+ATTRIBUTES: Final = FIELDS.index("Attributes")
 START_NS: Final = FIELDS.index("StartNs")
 OUTPUT_KEYS: Final = FIELDS.index("OutputKeys")
 
