@@ -1,4 +1,5 @@
-"""Dashboard queries on a synthetic store: seconds per panel query against the Python API.
+"""Dashboard queries on a store of SDK-logged runs (bench/_sdk_store.py): seconds per panel
+query against the Python API.
 
     python bench/bench_grafana.py [RUNS]   # default 100,000 runs in chains of 10
 
@@ -21,7 +22,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parent),
 
 from _grafana_macros import Request, expand  # noqa: E402
 from _scratch import scratch_dir  # noqa: E402
-from _synthetic import chain_output, fill  # noqa: E402
+from _sdk_store import build, chain_output  # noqa: E402
 from _table import markdown_table  # noqa: E402
 
 import mltrace_otel as mltrace  # noqa: E402
@@ -52,7 +53,7 @@ def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     home = scratch_dir("grafana")
     mltrace.configure(backend="local", home=home)
-    fill(state.store(), runs)
+    build(state.store(), runs)
     output = chain_output(runs // 20)
     for chain in range(10):
         mltrace.flag_output_id(chain_output(chain))

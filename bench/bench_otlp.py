@@ -64,7 +64,8 @@ async def floor(request):
 root = web.Application(client_max_size=64 << 20)
 root.router.add_post("/floor/v1/traces", floor)
 root.add_subapp("/receiver", otlp_application(config.resolve(backend="local", home=home)))
-web.run_app(root, host="127.0.0.1", port=port, print=None, handle_signals=True)
+web.run_app(root, host="127.0.0.1", port=port, print=None, handle_signals=True,
+            auto_decompress=False)  # as mltrace serve runs it
 '''
 
 

@@ -25,6 +25,10 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
         ("bench_review.py", ["--runs", "200", "--flagged", "5", "--fanouts", "2", "2",
                              "--samples", "1"], "floor s (read the result runs)"),
         ("bench_serve.py", ["--runs", "200", "--samples", "1"], "through mltrace serve ms"),
+        ("bench_grafana.py", ["200"], "Python API s"),
+        ("bench_otlp.py", ["--spans", "600", "--batch", "100"],
+         "HTTP handler that only reads them (floor)"),
+        ("bench_worker_flush.py", ["--runs", "100"], "floor: the SDK's BatchSpanProcessor"),
     ],
 )
 def test_benchmark_runs_small(tmp_path: Path, script: str, args: list[str], expected: str) -> None:
