@@ -261,6 +261,25 @@ def test_a_fetched_run_depends_on_the_producers_of_its_continued_inputs(
     assert set(reader.dependencies) == writers
 
 
+def test_a_reader_reached_through_an_input_its_span_lists_gets_every_dependency(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run whose inputs overflow into continuation spans, logged by another process (no
+    span links): a forward walk that reaches it through an input its run span lists reads
+    it whole, so both paths give it the writers of all its inputs."""
+    monkeypatch.setattr(_run, "SPAN_POINTER_BYTES", 2048)
+    inputs = [f"shard-{index:05d}-{'x' * 100}.parquet" for index in range(80)]
+    for index, name in enumerate(inputs[::10]):
+        log(f"writer{index}", index, ["raw.csv"], [name])
+    links.registry.clear()  # as if another process read them
+    log("reader", 100, inputs, ["merged.parquet"])
+    facts = assert_index_agrees(monkeypatch, ordered=False)
+    writers = {mltrace.get_history(f"writer{index}")[0].id for index in range(8)}
+    reader = mltrace.get_history("reader")[0].id
+    _, dependencies, _ = facts["downstream"][mltrace.get_history("writer0")[0].id]  # type: ignore[index]
+    assert set(dependencies[reader]) == writers
+
+
 def test_forward_walks_start_from_every_output_continuation_spans_too(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -37,6 +37,9 @@ class Consumer:
     inputs: tuple[tuple[str, str], ...]
     upstream: tuple[str, ...] = ()
     links: tuple[str, ...] = ()
+    complete: bool = True
+    """False for a pointer-index row of a run with continuation spans: ``inputs`` are not all
+    it read, so a walk reads the run by id (``consumers_by_id``)."""
 
 
 @dataclass(frozen=True)
@@ -59,11 +62,14 @@ def consumer(
     versions: Sequence[str],
     upstream: Sequence[str] = (),
     links: Sequence[str] = (),
+    continued: bool = False,
 ) -> Consumer:
-    """Build a Consumer from store columns."""
+    """Build a Consumer from store columns (``continued``: the row lists only some of the
+    run's inputs)."""
     padded = list(versions) + [""] * (len(inputs) - len(versions))
     return Consumer(
-        run_id, int(start_ns), tuple(zip(inputs, padded)), tuple(upstream), tuple(links)
+        run_id, int(start_ns), tuple(zip(inputs, padded)), tuple(upstream), tuple(links),
+        not continued,
     )
 
 
@@ -86,7 +92,7 @@ def resolve(
                     and (not version or candidate.version == version)
                 )
                 if best is not None:
-                    if best.run.id not in best.run.links:  # a continuation row: facts by id
+                    if best.run.complete:  # else the next level reads it by id
                         seen[best.run.id] = best.run
                     _add(edges[item.id], best.run.id)
     _resolve_upstream(store, [item for item in consumers if item.upstream], edges)
@@ -102,8 +108,9 @@ def _candidates(store: Store, readers: Sequence[Consumer]) -> dict[str, list[_Ca
     until = max(item.start_ns for item in readers)
     rows = store.query(sql.load("producers"), {"pointers": pointers, "until_ns": until}).rows
     found: dict[str, list[_Candidate]] = defaultdict(list)
-    for pointer, version, span_id, start, end, logged, inputs, versions, upstream, links in rows:
-        run = consumer(span_id, start, inputs, versions, upstream, links)
+    for (pointer, version, span_id, start, end, logged, inputs, versions, upstream, links,
+         continued) in rows:
+        run = consumer(span_id, start, inputs, versions, upstream, links, continued)
         found[pointer].append(_Candidate(pointer, version, run, int(end), int(logged)))
     return found
 

@@ -296,7 +296,7 @@ def _candidates(
     partial: set[str] = set()
     for row in rows:
         item = _dependencies.consumer(*row)
-        if item.id in item.links:  # a continuation span's row: the run's inputs by id
+        if not item.complete:  # the run's inputs by id
             partial.add(item.id)
         found.setdefault(item.id, item)
     found.update(_dependencies.consumers_by_id(store, sorted(partial)))

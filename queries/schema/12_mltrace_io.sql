@@ -4,6 +4,9 @@
 -- read (one query per level, no join).
 -- The minmax index on LoggedAt lets the lineage index read only rows logged since its last
 -- refresh (queries/index_*.sql) without scanning the whole column.
+-- RunContinued: continuation spans carry more of the run's pointers (docs/conventions.md), so
+-- RunInputs is not all it read and a walk reads the run by id. The DEFAULT serves rows
+-- stored before the column existed: a continuation span's row links to its own run.
 -- Parts are compact while small, wide past 10 MB, as for mltrace_runs.
 CREATE TABLE IF NOT EXISTS mltrace_io (
     Pointer String,
@@ -19,6 +22,7 @@ CREATE TABLE IF NOT EXISTS mltrace_io (
     RunInputVersions Array(String),
     RunUpstream Array(String),
     RunLinks Array(String),
+    RunContinued Bool DEFAULT has(RunLinks, SpanId),
     INDEX logged_at LoggedAt TYPE minmax GRANULARITY 1
 ) ENGINE = MergeTree
 ORDER BY (Pointer, Direction, StartTime)

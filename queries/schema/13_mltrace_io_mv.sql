@@ -12,7 +12,8 @@ SELECT
     Inputs AS RunInputs,
     InputVersions AS RunInputVersions,
     Upstream AS RunUpstream,
-    LinkSpanIds AS RunLinks
+    LinkSpanIds AS RunLinks,
+    Attributes['{{RUN_CONTINUATION_SPANS}}'] NOT IN ('', '0') AS RunContinued
 FROM mltrace_runs
 ARRAY JOIN arrayConcat(
     arrayMap((p, v, t) -> (p, 'input', v, t), Inputs, InputVersions, InputTypes),

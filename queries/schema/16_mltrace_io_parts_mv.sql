@@ -21,7 +21,8 @@ SELECT
     CAST([], 'Array(String)') AS RunInputs,
     CAST([], 'Array(String)') AS RunInputVersions,
     CAST([], 'Array(String)') AS RunUpstream,
-    [ParentSpanId] AS RunLinks
+    [ParentSpanId] AS RunLinks,
+    true AS RunContinued
 FROM (
     SELECT ParentSpanId, SpanAttributes, Timestamp, Duration
     FROM otel_traces
