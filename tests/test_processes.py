@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 from _support import (
@@ -194,3 +195,38 @@ def test_cli_waits_for_a_process_that_holds_the_store(home: Path, tmp_path: Path
     # This process opens the store again on its next query.
     assert len(mltrace.get_history("only")) == 1
     release_store()
+
+
+TIED_PRODUCER = """
+    import sys
+    from datetime import datetime, timezone
+
+    import mltrace_otel as mltrace
+
+    run = mltrace.ComponentRun(sys.argv[1])
+    run.set_start_timestamp(datetime(2026, 1, 1, 8, tzinfo=timezone.utc))
+    run.set_end_timestamp(datetime(2026, 1, 1, 9, tzinfo=timezone.utc))
+    run.add_output("tied.csv")
+    mltrace.log_component_run(run)
+    mltrace.flush()  # one spool file per process, ingested with the others by the query
+    print(run.id)
+"""
+
+
+def test_a_tie_between_producers_of_other_processes_goes_to_the_later_logged(
+    home: Path, tmp_path: Path
+) -> None:
+    """SPEC 3.3: same start, same end, the later logged wins. Each producer is a process of
+    its own, so they reach the store as separate spool files, which one query ingests."""
+    script = write_script(tmp_path, "tied.py", TIED_PRODUCER)
+    for attempt in range(4):
+        ids = [run_script(script, home, f"writer{attempt}_{index}").stdout.strip()
+               for index in range(3)]
+        reader = mltrace.ComponentRun(f"reader{attempt}")
+        reader.set_start_timestamp(datetime(2026, 1, 1, 10 + attempt, tzinfo=timezone.utc))
+        reader.set_end_timestamp(datetime(2026, 1, 1, 10 + attempt, 30, tzinfo=timezone.utc))
+        reader.add_input("tied.csv")
+        mltrace.log_component_run(reader, set_dependencies_from_inputs=False)
+        found = mltrace.get_history(f"reader{attempt}")[0]
+        assert found.dependencies == [ids[-1]], (attempt, ids)
+        assert mltrace.trace("tied.csv")[0][1].id == ids[-1]

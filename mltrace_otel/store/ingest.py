@@ -1,9 +1,10 @@
 """Spool ingestion into the embedded store: check, insert, quarantine, never duplicate.
 
 Each claim folder (``mltrace_otel.sdk.spool.claim``) is inserted with one statement per
-column layout, columns matched by name. Before that every file is opened with pyarrow: an
-empty, truncated or foreign file (not ``otel_traces`` rows) is moved to the quarantine folder
-and the rest ingests; one warning lists what was moved.
+column layout, columns matched by name, its rows in the order they were logged. Before that
+every file is opened with pyarrow: an empty, truncated or foreign file (not ``otel_traces``
+rows) is moved to the quarantine folder and the rest ingests; one warning lists what was
+moved.
 
 A folder an earlier reader left behind (it was killed after inserting, before deleting) is
 inserted with an anti-join on ``(TraceId, SpanId)`` against ``otel_traces`` in the batch's
@@ -45,6 +46,14 @@ about a fifth of an insert's CPU. ``parallel_view_processing`` runs the views of
 ``otel_traces`` side by side instead of one after another: the run table's chain (runs, then
 pointers and run starts) on one core, the exporter's trace-id view, components and
 continuations on the other, 1.15-1.3x less wall time on two cores (bench/bench_ingest.py)."""
+
+_PUBLISHED_ORDER: Final = " ORDER BY _file, rowNumberInAllBlocks()"
+"""The rows in the order their files were published (names begin with the time) and, within
+a file, the order the process exported them. A glob reads its files in no defined order, and
+the views stamp ``LoggedAt`` in the order rows arrive (per block, and per row within one),
+which SPEC 3.3 breaks ties by ("later logged"). Each file is read by one stream, whose blocks
+take increasing ``rowNumberInAllBlocks`` numbers, so the key is unique and keeps a file's
+order."""
 
 ENV_FAULT: Final = "MLTRACE_FAULT"
 """Test-only fault injection: ``kill-after-insert`` SIGKILLs the reader between inserting a
@@ -156,7 +165,7 @@ def _insert_sql(names: tuple[str, ...], *, deduplicate: bool) -> str:
             f" WHERE Timestamp >= (SELECT min(Timestamp) FROM {source})"
             f" AND Timestamp <= (SELECT max(Timestamp) FROM {source}))"
         )
-    return sql
+    return sql + _PUBLISHED_ORDER
 
 
 def _first_line(error: BaseException) -> str:
