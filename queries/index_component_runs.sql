@@ -5,6 +5,7 @@ SELECT
     toString(Component) AS Component,
     toUnixTimestamp64Nano(StartTime) AS StartNs,
     toUnixTimestamp64Nano(EndTime) AS EndNs,
+    toUnixTimestamp64Nano(LoggedAt) AS LoggedNs,
     reinterpretAsUInt64(reverse(unhex(SpanId))) AS Run
 FROM mltrace_runs
 WHERE LoggedAt <= fromUnixTimestamp64Nano({until_ns:Int64}, 'UTC')

@@ -238,6 +238,28 @@ def test_set_upstream_depends_on_latest_run_started_no_later(home: Path, links: 
     assert sorted(traced[1:]) == [(1, "side"), (1, "up")]
 
 
+def test_set_upstream_ties_go_to_the_later_end_then_the_later_logged(
+    home: Path, links: bool
+) -> None:
+    """The pointer rule's ties for set_upstream too: same start, the later end; same start
+    and end, the later logged (as the SDK's link picks it)."""
+
+    def tied(component: str, end: float) -> str:
+        run = mltrace.ComponentRun(component)
+        run.set_start_timestamp(at(5))
+        run.set_end_timestamp(at(end))
+        mltrace.log_component_run(run, set_dependencies_from_inputs=links)
+        return run.id
+
+    longer = tied("up", 9)
+    tied("up", 6)
+    first = tied("tied", 6)
+    second = tied("tied", 6)
+    run = log("down", 10, 11, outputs=["out"], upstream=["up", "tied"], links=links)
+    assert sorted(deps(run)) == sorted([longer, second])
+    assert first != second
+
+
 def test_upstream_chain_without_pointers_traces_the_same_every_time(
     home: Path, links: bool
 ) -> None:

@@ -122,19 +122,20 @@ def _resolve_upstream(
         return
     components = list(dict.fromkeys(name for item in consumers for name in item.upstream))
     until = max(item.start_ns for item in consumers)
-    runs: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    runs: dict[str, list[tuple[int, int, int, str]]] = defaultdict(list)
     parameters = {"components": components, "until_ns": until}
-    for component, span_id, start, end in store.query(sql.load("upstream_runs"), parameters).rows:
-        runs[component].append((int(start), int(end), span_id))
+    rows = store.query(sql.load("upstream_runs"), parameters).rows
+    for component, span_id, start, end, logged in rows:
+        runs[component].append((int(start), int(end), int(logged), span_id))
     for item in consumers:
         for component in item.upstream:
             eligible = [
                 run
                 for run in runs.get(component, ())
-                if run[0] <= item.start_ns and run[2] != item.id
+                if run[0] <= item.start_ns and run[3] != item.id
             ]
             if eligible:
-                _add(edges[item.id], max(eligible)[2])
+                _add(edges[item.id], max(eligible)[3])
 
 
 def _latest(candidates: Iterable[_Candidate]) -> _Candidate | None:

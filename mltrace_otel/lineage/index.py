@@ -8,7 +8,7 @@ rows logged since its watermark (segments, merged as they accumulate). Lookups a
 searches, vectorised over a whole walk level. Per run it holds its id and start (16 bytes),
 its output rows (48 bytes each), input rows (36 bytes each), span links (20 bytes each)
 and ``set_upstream`` names; for the components some run names with ``set_upstream`` (only
-those), their runs (24 bytes each); forward walks (impact, review) add 16 bytes per input
+those), their runs (32 bytes each); forward walks (impact, review) add 16 bytes per input
 row, per link and per output row. An SDK-logged chain (1 input, 1 output, 1 link a run)
 measured ~106 bytes a run, ~150 once walked forward.
 
@@ -220,22 +220,28 @@ def _later(a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...]) -> np.ndarray:
 
 
 class _ComponentRuns:
-    """Runs of one component sorted by (start, end, run): the latest run started no later
-    than a time is a binary search (the set_upstream rule, SPEC 3.3)."""
+    """Runs of one component sorted by (start, end, logged, run): the latest run started no
+    later than a time is a binary search (the set_upstream rule, SPEC 3.3, with the pointer
+    rule's ties)."""
 
     def __init__(self) -> None:
         self.start = np.empty(0, np.int64)
         self.end = np.empty(0, np.int64)
+        self.logged = np.empty(0, np.int64)
         self.run = np.empty(0, np.uint64)
         self.by_key = np.empty(0, np.uint64)
         """The same runs sorted by key (membership tests)."""
 
-    def add(self, start: np.ndarray, end: np.ndarray, run: np.ndarray) -> None:
+    def add(
+        self, start: np.ndarray, end: np.ndarray, logged: np.ndarray, run: np.ndarray
+    ) -> None:
         start = np.concatenate([self.start, start])
         end = np.concatenate([self.end, end])
+        logged = np.concatenate([self.logged, logged])
         run = np.concatenate([self.run, run])
-        order = np.lexsort((run, end, start))
-        self.start, self.end, self.run = start[order], end[order], run[order]
+        order = np.lexsort((run, logged, end, start))
+        self.start, self.end = start[order], end[order]
+        self.logged, self.run = logged[order], run[order]
         self.by_key = np.sort(run)
 
     def has_any(self, runs: np.ndarray) -> bool:
@@ -303,7 +309,8 @@ class LineageIndex:
         for name, runs in self._components.items():
             mask = names == name
             if mask.any():
-                runs.add(rows["StartNs"][mask], rows["EndNs"][mask], rows["Run"][mask])
+                runs.add(rows["StartNs"][mask], rows["EndNs"][mask], rows["LoggedNs"][mask],
+                         rows["Run"][mask])
 
     def knows(self, runs: Sequence[int]) -> list[bool]:
         """Whether the store has each run (as of the last refresh)."""

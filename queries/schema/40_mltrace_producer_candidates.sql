@@ -7,7 +7,7 @@ SELECT 'input' AS Kind, Pointer AS Key, Version, SpanId, StartTime, EndTime,
        LoggedAt AS Logged
 FROM mltrace_io WHERE Direction = 'output'
 UNION ALL
-SELECT 'upstream', Component, '', SpanId, StartTime, EndTime, toDateTime64(0, 9, 'UTC')
+SELECT 'upstream', Component, '', SpanId, StartTime, EndTime, LoggedAt
 FROM mltrace_runs
 UNION ALL
 SELECT 'link', SpanId, '', SpanId, StartTime, EndTime, LoggedAt
