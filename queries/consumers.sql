@@ -14,7 +14,7 @@ WHERE Direction = 'input'
 UNION ALL
 SELECT SpanId, toUnixTimestamp64Nano(StartTime) AS StartNs,
        Inputs, InputVersions, Upstream, LinkSpanIds AS Links,
-       toBool(Attributes['{{RUN_CONTINUATION_SPANS}}'] NOT IN ('', '0')) AS Continued
+       toBool(has(Attributes.keys, '{{RUN_CONTINUATION_SPANS}}')) AS Continued
 FROM mltrace_runs
 WHERE (hasAny(Upstream, {components:Array(String)}) OR hasAny(LinkSpanIds, {ids:Array(String)}))
   AND StartTime >= fromUnixTimestamp64Nano({since_ns:Int64}, 'UTC')

@@ -77,11 +77,10 @@ def run_facts(store: Store, ids: Sequence[str]) -> dict[str, RunFacts]:
 def facts_of(span_id: str, record: Sequence[Any]) -> RunFacts:
     """The facts of one run from its record (``mltrace_otel.store.records``); the outputs
     its continuation spans carry are added by ``with_continued_outputs``."""
-    continuations = record[records.ATTRIBUTES].get(semconv.RUN_CONTINUATION_SPANS, "")
     return RunFacts(
         span_id, record[records.COMPONENT], int(record[records.START_NS]),
         tuple(record[records.OUTPUTS]), tuple(map(int, record[records.OUTPUT_KEYS])),
-        continuations not in ("", "0"),
+        semconv.RUN_CONTINUATION_SPANS in record[records.ATTRIBUTES],
     )
 
 

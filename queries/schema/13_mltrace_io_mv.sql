@@ -13,7 +13,7 @@ SELECT
     InputVersions AS RunInputVersions,
     Upstream AS RunUpstream,
     LinkSpanIds AS RunLinks,
-    Attributes['{{RUN_CONTINUATION_SPANS}}'] NOT IN ('', '0') AS RunContinued
+    mapContains(Attributes, '{{RUN_CONTINUATION_SPANS}}') AS RunContinued
 FROM mltrace_runs
 ARRAY JOIN arrayConcat(
     arrayMap((p, v, t) -> (p, 'input', v, t), Inputs, InputVersions, InputTypes),
