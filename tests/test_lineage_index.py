@@ -219,14 +219,21 @@ def test_index_stays_exact_as_linked_runs_keep_arriving(
     assert later[2] == [stage1, late]
 
 
+def log_shard_writers(reads: Sequence[str] = ()) -> list[str]:
+    """80 long input names, more than a 2 KiB run span holds (the limit is patched by the
+    tests), and a writer run for every tenth of them; returns the names."""
+    inputs = [f"shard-{index:05d}-{'x' * 100}.parquet" for index in range(80)]
+    for index, name in enumerate(inputs[::10]):
+        log(f"writer{index}", index, reads, [name])
+    return inputs
+
+
 def test_continuation_inputs_are_on_the_index(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A run with more pointers than one span carries: the rest come from continuation spans."""
     monkeypatch.setattr(_run, "SPAN_POINTER_BYTES", 2048)
-    inputs = [f"shard-{index:05d}-{'x' * 100}.parquet" for index in range(80)]
-    for index, name in enumerate(inputs[::10]):
-        log(f"writer{index}", index, outputs=[name])
+    inputs = log_shard_writers()
     log("reader", 100, inputs, ["merged.parquet"])
     continued = mltrace.query(
         "SELECT count() FROM otel_traces WHERE SpanAttributes[{key:String}] = 'true'",
@@ -247,9 +254,7 @@ def test_a_fetched_run_depends_on_the_producers_of_its_continued_inputs(
     those its continuation spans carry."""
     monkeypatch.setattr(_dependencies, "INDEX_MODE", "off")
     monkeypatch.setattr(_run, "SPAN_POINTER_BYTES", 2048)
-    inputs = [f"shard-{index:05d}-{'x' * 100}.parquet" for index in range(80)]
-    for index, name in enumerate(inputs[::10]):
-        log(f"writer{index}", index, outputs=[name])
+    inputs = log_shard_writers()
     links.registry.clear()  # as if another process read them: no span links to the writers
     log("reader", 100, inputs, ["merged.parquet"])
     reader = mltrace.get_history("reader")[0]
@@ -268,9 +273,7 @@ def test_a_reader_reached_through_an_input_its_span_lists_gets_every_dependency(
     span links): a forward walk that reaches it through an input its run span lists reads
     it whole, so both paths give it the writers of all its inputs."""
     monkeypatch.setattr(_run, "SPAN_POINTER_BYTES", 2048)
-    inputs = [f"shard-{index:05d}-{'x' * 100}.parquet" for index in range(80)]
-    for index, name in enumerate(inputs[::10]):
-        log(f"writer{index}", index, ["raw.csv"], [name])
+    inputs = log_shard_writers(["raw.csv"])
     links.registry.clear()  # as if another process read them
     log("reader", 100, inputs, ["merged.parquet"])
     facts = assert_index_agrees(monkeypatch, ordered=False)
