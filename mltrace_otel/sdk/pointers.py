@@ -121,8 +121,8 @@ def _version_of(name: str, value: Any) -> str:
     except Exception as error:  # unpicklable: the pointer is kept without a content version
         _unpicklable.warn(
             (name, type(value)),
-            "mltrace: pointer %r logged without a content version: %s cannot be pickled (%s)",
-            name, type(value).__name__, error,
+            "mltrace: pointer %r logged without a content version: %s cannot be pickled (%s; "
+            "not reported again for this pointer and type)", name, type(value).__name__, error,
         )
         return ""
 
