@@ -11,7 +11,6 @@ under) and `python -c "import http.client"` (a bare interpreter that could talk 
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import socket
 import subprocess
@@ -21,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _cold import cold_ms
 from _scratch import scratch_dir
 from _sdk_store import chain_output, reuse_or_build
 from _table import markdown_table, percentile
@@ -33,18 +33,6 @@ SERVED_TARGET_MS = 200.0
 _SCRIPT = Path(sys.executable).with_name("mltrace")
 MLTRACE = [str(_SCRIPT)] if _SCRIPT.is_file() else [sys.executable, "-m", "mltrace_otel.cli"]
 """The installed ``mltrace`` script, as a user runs it (``python -m`` where there is none)."""
-
-
-def cold_ms(home: Path, command: list[str], samples: int) -> list[float]:
-    """Wall milliseconds of ``samples`` fresh processes running ``command``."""
-    environment = {**os.environ, "MLTRACE_HOME": str(home)}
-    environment.pop("MLTRACE_BACKEND", None)
-    latencies = []
-    for _ in range(samples):
-        start = time.perf_counter()
-        subprocess.run(command, env=environment, check=True, capture_output=True)
-        latencies.append((time.perf_counter() - start) * 1e3)
-    return latencies
 
 
 def free_port() -> int:

@@ -16,9 +16,7 @@ The machine may be shared: compare ratios to the floor.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -26,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _cold import cold_ms
 from _scratch import scratch_dir
 from _sdk_store import DEPTH, chain_output, grow, log_template, settle
 from _table import markdown_table, percentile
@@ -75,16 +74,6 @@ def read_chains(chains: int) -> Callable[[], None]:
     return lambda: records.read(store, random.choice(chosen))
 
 
-def cli_ms(home: Path, command: list[str], samples: int) -> list[float]:
-    environment = {**os.environ, "MLTRACE_HOME": str(home)}
-    latencies = []
-    for _ in range(samples):
-        start = time.perf_counter()
-        subprocess.run(command, env=environment, check=True, capture_output=True)
-        latencies.append((time.perf_counter() - start) * 1e3)
-    return latencies
-
-
 def index_load_s() -> tuple[float, float]:
     """Wall and CPU seconds to load a fresh lineage index of the whole store."""
     store = state.store()
@@ -118,9 +107,9 @@ def main() -> None:
         ping = samples_ms(lambda: store.query("SELECT 1"), args.samples)
         read = samples_ms(read_chains(chains), args.samples)
         store.close()  # let the CLI processes open the store
-        cli = cli_ms(home, [sys.executable, "-m", "mltrace_otel.cli", "trace",
+        cli = cold_ms(home, [sys.executable, "-m", "mltrace_otel.cli", "trace",
                             chain_output(random.randrange(chains)), "--json"], args.cli_samples)
-        chdb = cli_ms(home, [sys.executable, "-c", "import chdb"], args.cli_samples)
+        chdb = cold_ms(home, [sys.executable, "-c", "import chdb"], args.cli_samples)
         p50 = percentile(warm, 0.5)
         rows.append((
             f"{size:,}", f"{load_wall:.1f} / {load_cpu:.1f}",
