@@ -5,8 +5,11 @@
 -- Rule 1: the dependency started more than the threshold before the run.
 -- Rule 2: the dependency's component has runs that began after the dependency and before
 -- the run. The runs of {components} in [lower_us, upper_us] (a primary-key range of
--- mltrace_run_starts per component) are ranked: Upto counts the component's runs there that
--- started no later than StartUs, so two ASOF lookups per pair give the count.
+-- mltrace_run_starts per component) are counted per start time and sorted per component
+-- with two probes of each pair: the run's start, ordered before runs that began at the same
+-- time (they are not before the run), and the dependency's start, ordered after them (they
+-- are not after it). A running sum gives each probe the runs up to it, and the pair's count
+-- is the difference: one sort, however many pairs (two ASOF joins cost 1.3-1.9x as much).
 WITH
     pairs AS (
         SELECT *
@@ -18,36 +21,41 @@ WITH
         )
     ),
     points AS (
-        SELECT Component, toUnixTimestamp64Micro(StartTime) AS StartUs, uniqExact(SpanId) AS Runs
+        SELECT Component, toUnixTimestamp64Micro(StartTime) AS StartUs, 1 AS Order,
+               toInt64(uniqExact(SpanId)) AS Runs, toUInt32(0) AS position
         FROM mltrace_run_starts
         WHERE Component IN {components:Array(String)}
           AND StartTime >= fromUnixTimestamp64Micro({lower_us:Int64}, 'UTC')
           AND StartTime < fromUnixTimestamp64Micro({upper_us:Int64} + 1, 'UTC')
         GROUP BY Component, StartUs
     ),
-    ranked AS (
-        SELECT Component, point.1 AS StartUs, point.2 AS Upto
-        FROM (
-            SELECT Component, arraySort(groupArray((StartUs, Runs))) AS sorted
-            FROM points
-            GROUP BY Component
-        )
-        ARRAY JOIN arrayZip(
-            arrayMap(item -> item.1, sorted), arrayCumSum(arrayMap(item -> item.2, sorted))
-        ) AS point
+    probes AS (
+        SELECT Component, StartUs, Order, Runs, position FROM points
+        UNION ALL
+        SELECT DepComponent, RunStart, 0, 0, position FROM pairs
+        UNION ALL
+        SELECT DepComponent, DepStart, 2, 0, position FROM pairs
+    ),
+    counted AS (
+        SELECT position, Order,
+               sum(Runs) OVER (PARTITION BY Component ORDER BY StartUs, Order
+                               ROWS UNBOUNDED PRECEDING) AS Upto
+        FROM probes
+    ),
+    fresher AS (
+        SELECT position, greatest(sumIf(Upto, Order = 0) - sumIf(Upto, Order = 2), 0) AS Fresher
+        FROM counted
+        WHERE Order != 1
+        GROUP BY position
     ),
     judged AS (
         SELECT
             position, RunId, DepId, DepComponent,
             intDiv(RunStart - DepStart, 86400000000) AS Days,
             RunStart - DepStart > ThresholdSeconds * 1000000 AS TooOld,
-            greatest(toInt64(before_run.Upto) - toInt64(through_dep.Upto), 0) AS Fresher
+            Fresher
         FROM pairs
-        ASOF LEFT JOIN ranked AS before_run
-            ON before_run.Component = pairs.DepComponent AND before_run.StartUs < pairs.RunStart
-        ASOF LEFT JOIN ranked AS through_dep
-            ON through_dep.Component = pairs.DepComponent
-           AND through_dep.StartUs <= pairs.DepStart
+        LEFT JOIN fresher USING position
     )
 SELECT
     RunId,
