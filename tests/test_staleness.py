@@ -87,6 +87,26 @@ def test_rule_2_ignores_runs_after_the_consumer_started(home: Path) -> None:
     assert stale_of(train) == []
 
 
+def test_rule_2_counts_runs_strictly_between_both_starts(home: Path) -> None:
+    """A run that began with the dependency is not after it, one that began with the
+    consumer is not before it; several pairs share one query (history reads them together)."""
+    first = log_run("ingest", 0, [], ["raw.csv"])
+    twin = mltrace.ComponentRun("ingest")  # the same start as `first`
+    twin.set_start_timestamp(T0)
+    twin.set_end_timestamp(T0 + timedelta(minutes=1))
+    twin.add_output("twin.csv")
+    mltrace.log_component_run(twin)
+    second = log_run("ingest", 1, [], ["other.csv"])
+    log_run("ingest", 2, [], ["with-train.csv"])
+    early = log_run("train", 2, ["raw.csv"], ["m1"])
+    late = log_run("train", 3, ["other.csv"], ["m2"])
+    fresher = "{} (ID {}) has 1 fresher run that began before this component run started."
+    assert {run.id: run.stale for run in mltrace.get_history("train")} == {
+        early: [fresher.format("ingest", first)],
+        late: [fresher.format("ingest", second)],
+    }
+
+
 def test_both_rules_in_order(home: Path) -> None:
     first = log_run("ingest", 0, [], ["raw.csv"])
     log_run("ingest", 20, [], ["other.csv"])
