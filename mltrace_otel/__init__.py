@@ -9,8 +9,6 @@ from __future__ import annotations
 import atexit
 import importlib
 import os
-import shutil
-import tempfile
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -161,6 +159,8 @@ def get_db_uri() -> str:
 
 
 def _test_home() -> str:
+    import tempfile
+
     folder = tempfile.mkdtemp(prefix="mltrace-test-")
     _test_homes.append(folder)
     return folder
@@ -174,6 +174,9 @@ def _remove_test_homes() -> None:
     """Close the store of a ``set_db_uri("test")`` folder, then remove the folders."""
     if not _test_homes:
         return
+    import shutil
+    import tempfile
+
     if str(state.settings().home) in _test_homes:
         state.configure(backend="local", home=tempfile.gettempdir())
     for folder in _test_homes:

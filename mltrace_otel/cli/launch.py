@@ -18,7 +18,6 @@ import base64
 import contextlib
 import json
 import os
-import shutil
 import sys
 import threading
 from typing import Any, NoReturn
@@ -104,6 +103,8 @@ def forward(args: list[str]) -> int | None:
 
 def _terminal() -> dict[str, Any]:
     """How the server should render for this terminal (rich's width, colours)."""
+    import shutil
+
     terminal = sys.stdout.isatty()
     return {"terminal": terminal,
             "width": shutil.get_terminal_size().columns if terminal else None,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -49,6 +48,8 @@ class ServerInfo:
 
 
 def new_key() -> str:
+    import secrets
+
     return secrets.token_urlsafe(24)
 
 

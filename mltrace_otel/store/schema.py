@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tempfile
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
@@ -180,6 +178,8 @@ def _unqualified(select: str, database: str) -> str:
 def scratch_layout(execute: Callable[[str], None], rows: Rows) -> dict[str, Table]:
     """The layout this release's DDL creates, built in a scratch database of a chDB session
     (``USE`` switches a session's current database) and dropped again."""
+    import uuid
+
     database = f"{_SCRATCH_PREFIX}{uuid.uuid4().hex[:12]}"
     current = rows("SELECT currentDatabase()", {})[0][0]
     for (leftover,) in rows(  # left by a process killed while comparing
@@ -201,6 +201,8 @@ def scratch_layout(execute: Callable[[str], None], rows: Rows) -> dict[str, Tabl
 
 def standalone_layout() -> dict[str, Table]:
     """The layout this release's DDL creates, from a temporary chDB (for server stores)."""
+    import tempfile
+
     from chdb import session
 
     with tempfile.TemporaryDirectory(prefix="mltrace-schema-") as folder:
