@@ -23,7 +23,8 @@ def connect(settings: Settings, timeout: float | None = None) -> Any:
     if not settings.url:
         raise ConfigurationError(
             "the clickhouse and otlp backends query a ClickHouse server: set "
-            "MLTRACE_CLICKHOUSE_URL (e.g. http://user:pass@host:8123/db) or pass url="
+            "MLTRACE_CLICKHOUSE_URL (e.g. http://host:8123/db, with user:password@ before the "
+            "host if the server asks for them) or pass url="
         )
     scheme, _, rest = settings.url.partition("://")
     if scheme.lower() not in ("http", "https", "clickhouse", "clickhouses") or not rest.strip("/"):

@@ -73,13 +73,16 @@ def resolve(
     home: str | os.PathLike[str] | None = None,
     url: str | None = None,
     service_name: str | None = None,
+    *,
+    strict: bool = True,
 ) -> Settings:
-    """Resolve settings from arguments, then the environment, then defaults."""
+    """Resolve settings from arguments, then the environment, then defaults.
+
+    An unknown backend is a ConfigurationError, unless ``strict`` is off: then the settings
+    keep the name, for the tracing side to keep runs in the outbox (see ``unknown_backend``)."""
     chosen = (backend or os.environ.get(ENV_BACKEND) or "local").lower()
-    if chosen not in BACKENDS:
-        raise ConfigurationError(
-            f"unknown backend {chosen!r}: choose one of {', '.join(BACKENDS)}"
-        )
+    if chosen not in BACKENDS and strict:
+        raise unknown_backend(chosen)
     home_path = Path(home or os.environ.get(ENV_HOME) or Path.home() / ".mltrace")
     return Settings(
         backend=chosen,
@@ -87,3 +90,8 @@ def resolve(
         url=url or os.environ.get(ENV_CLICKHOUSE_URL),
         service_name=service_name or os.environ.get(ENV_SERVICE_NAME) or DEFAULT_SERVICE_NAME,
     )
+
+
+def unknown_backend(name: str) -> ConfigurationError:
+    """The error of a backend name mltrace does not know."""
+    return ConfigurationError(f"unknown backend {name!r}: choose one of {', '.join(BACKENDS)}")

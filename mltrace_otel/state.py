@@ -39,7 +39,11 @@ def tracing() -> Tracing:
             if _tracing is None:
                 from mltrace_otel.sdk.tracing import Tracing  # the OTel SDK: not for queries
 
-                _tracing = Tracing(settings())
+                try:
+                    active = settings()
+                except config.ConfigurationError:  # an unknown MLTRACE_BACKEND: runs are
+                    active = config.resolve(strict=False)  # kept in the outbox, one warning
+                _tracing = Tracing(active)
     return _tracing
 
 

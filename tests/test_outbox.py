@@ -216,6 +216,50 @@ def test_set_db_uri_of_no_server_keeps_runs_in_the_outbox(home: Path, tmp_path: 
     assert sorted(span["name"] for span in receiver.spans()) == ["legacy"] * 3
 
 
+def test_an_unknown_backend_keeps_runs_in_the_outbox(home: Path, tmp_path: Path) -> None:
+    """A misspelt MLTRACE_BACKEND raises into no call of the pipeline: runs wait in the outbox
+    with one warning naming the setting, for a process configured to send them."""
+    script = write_script(tmp_path, "typo.py", """
+        import mltrace_otel as mltrace
+
+        stage = mltrace.Component("stage")
+
+        @stage.run(input_vars=["source"], output_vars=["target"])
+        def step():
+            source, target = "in.csv", "out.csv"
+
+        step()
+        run = mltrace.ComponentRun("explicit")
+        run.set_start_timestamp()
+        run.add_output("explicit.csv")
+        run.set_end_timestamp()
+        mltrace.log_component_run(run)
+        print(mltrace.flush())
+    """)
+    proc = subprocess.run([sys.executable, str(script)],
+                          env=subprocess_env(home, MLTRACE_BACKEND="clickhose"),
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"
+    (warning,) = _warnings(proc.stderr)
+    assert "unknown backend 'clickhose'" in warning
+    assert "next process configured to send them" in warning
+    assert Outbox(home / "outbox").pending_spans() == 2
+
+    receiver = Receiver(tmp_path).start()
+    try:
+        delivered = subprocess.run(
+            [sys.executable, "-c", "import mltrace_otel as m; print(m.flush())"],
+            env=subprocess_env(home, MLTRACE_BACKEND="otlp",
+                               OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint),
+            capture_output=True, text=True, timeout=60,
+        )
+    finally:
+        receiver.kill()
+    assert delivered.stdout.strip() == "True", delivered.stderr
+    assert sorted(span["name"] for span in receiver.spans()) == ["explicit", "stage"]
+
+
 def test_the_outbox_bound_drops_the_oldest_with_one_warning(home: Path, tmp_path: Path) -> None:
     driver = Driver(
         tmp_path, home, MLTRACE_BACKEND="otlp",

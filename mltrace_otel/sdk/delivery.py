@@ -22,6 +22,7 @@ from pathlib import Path
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from mltrace_otel.config import ConfigurationError
 from mltrace_otel.repair import sendable_spans
 from mltrace_otel.sdk.outbox import Outbox
 from mltrace_otel.secrets import redact
@@ -104,6 +105,7 @@ class DeliveringExporter(SpanExporter):
         self._held: list[ReadableSpan] = []
         self._warned = False
         self._reason: str | None = None
+        self._misconfigured = False  # the exporter could not be made: no outage to wait out
 
     # -- SpanExporter ------------------------------------------------------------------
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
@@ -174,6 +176,7 @@ class DeliveringExporter(SpanExporter):
                 reason = _quiet.local.first
         except Exception as error:  # an exporter must never raise into the pipeline
             ok, reason = False, str(error)
+            self._misconfigured = isinstance(error, ConfigurationError)
         if ok:
             self._down_since = None
             return True
@@ -207,7 +210,8 @@ class DeliveringExporter(SpanExporter):
             )
         self._warn_once(
             f"finished runs are kept in the outbox {self._outbox.folder} and delivered by the "
-            "next flush or the next process once it is back"
+            + ("next process configured to send them" if self._misconfigured
+               else "next flush or the next process once it is back")
         )
 
     def _hold(self, spans: Sequence[ReadableSpan], error: Exception) -> None:

@@ -30,7 +30,7 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 
 from mltrace_otel import semconv
 from mltrace_otel._version import __version__
-from mltrace_otel.config import ConfigurationError, Settings
+from mltrace_otel.config import ConfigurationError, Settings, unknown_backend
 from mltrace_otel.sdk.delivery import DeliveringExporter
 from mltrace_otel.sdk.outbox import Outbox
 from mltrace_otel.sdk.propagation import environment_context
@@ -178,6 +178,11 @@ def _remote_exporter(settings: Settings) -> tuple[Any, str]:
     """A factory of the remote backend's own exporter, and how to name it in a warning."""
     if settings.backend == "otlp":
         return otlp_exporter, f"the otlp backend ({_redacted(_otlp_target())})"
+    if settings.backend != "clickhouse":  # a name config.resolve(strict=False) kept
+        def refuse() -> SpanExporter:
+            raise unknown_backend(settings.backend)
+
+        return refuse, f"the backend {settings.backend!r}"
     from mltrace_otel.sdk.clickhouse_exporter import ClickHouseSpanExporter
 
     return (
