@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import os
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar
 
 from mltrace_otel.secrets import redact
 
@@ -27,6 +28,7 @@ ENV_SERVICE_NAME: Final = "OTEL_SERVICE_NAME"
 
 BACKENDS: Final = ("local", "clickhouse", "otlp")
 DEFAULT_SERVICE_NAME: Final = "mltrace"
+_Number = TypeVar("_Number", int, float)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,3 +97,22 @@ def resolve(
 def unknown_backend(name: str) -> ConfigurationError:
     """The error of a backend name mltrace does not know."""
     return ConfigurationError(f"unknown backend {name!r}: choose one of {', '.join(BACKENDS)}")
+
+
+def number_env(name: str, default: _Number) -> _Number:
+    """The positive number in the environment variable ``name`` (of ``default``'s type), or
+    ``default`` when it is unset, or with one warning when it is not such a number."""
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = type(default)(raw)
+    except ValueError:
+        value = 0
+    if value > 0:
+        return value
+    logging.getLogger("mltrace_otel").warning(
+        "mltrace: %s=%r is not a positive %s; using %s", name, raw,
+        "integer" if isinstance(default, int) else "number", default,
+    )
+    return default

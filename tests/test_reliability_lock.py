@@ -9,6 +9,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
 from _support import release_store, start_script, subprocess_env, write_script
 
 HOLDER = """
@@ -110,3 +111,16 @@ def test_a_holder_started_with_a_multiline_program_is_named_on_one_line(
     assert refused.returncode == 1
     assert refused.stderr.count("\n") == 1, refused.stderr
     assert f"in use by process {holder.pid} (python -c import os import sys" in refused.stderr
+
+
+@pytest.mark.parametrize("variable", ["MLTRACE_LOCK_TIMEOUT", "MLTRACE_IDLE_RELEASE"])
+def test_a_lock_setting_that_is_no_number_warns_and_keeps_its_default(
+    home: Path, run_cli, variable: str
+) -> None:
+    done = run_cli("recent", "--json", **{variable: "abc"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    assert done.stderr.splitlines() == [
+        f"mltrace: {variable}='abc' is not a positive number; using "
+        f"{60.0 if variable == 'MLTRACE_LOCK_TIMEOUT' else 1.0}"
+    ]

@@ -29,6 +29,8 @@ from typing import Final
 
 from opentelemetry.sdk.trace import ReadableSpan
 
+from mltrace_otel.config import number_env
+
 logger = logging.getLogger("mltrace_otel")
 
 ENV_MAX_BYTES: Final = "MLTRACE_OUTBOX_MAX_BYTES"
@@ -41,14 +43,6 @@ DEFAULT_MAX_BYTES: Final = 256 << 20
 DEFAULT_MAX_FILES: Final = 10_000
 SUFFIX: Final = ".binpb"
 QUARANTINE: Final = "quarantine"
-
-
-def _int_env(name: str, default: int) -> int:
-    try:
-        return max(int(os.environ.get(name) or default), 1)
-    except ValueError:
-        logger.warning("mltrace: %s must be an integer; using %d", name, default)
-        return default
 
 
 def span_count(path: Path) -> int:
@@ -66,8 +60,8 @@ class Outbox:
         self, folder: Path, max_bytes: int | None = None, max_files: int | None = None
     ) -> None:
         self.folder = folder
-        self.max_bytes = max_bytes or _int_env(ENV_MAX_BYTES, DEFAULT_MAX_BYTES)
-        self.max_files = max_files or _int_env(ENV_MAX_FILES, DEFAULT_MAX_FILES)
+        self.max_bytes = max_bytes or number_env(ENV_MAX_BYTES, DEFAULT_MAX_BYTES)
+        self.max_files = max_files or number_env(ENV_MAX_FILES, DEFAULT_MAX_FILES)
 
     def files(self) -> list[Path]:
         """The undelivered batches, oldest first."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 import threading
 import time
@@ -19,7 +18,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from mltrace_otel.config import ConfigurationError, Settings
+from mltrace_otel.config import ConfigurationError, Settings, number_env
 from mltrace_otel.store import ingest as _ingest
 from mltrace_otel.store import schema
 from mltrace_otel.store.base import Result, Store, StoreError, refuse_files
@@ -29,10 +28,10 @@ from mltrace_otel.store.values import bind_parameters
 if TYPE_CHECKING:
     import numpy as np
 
-LOCK_TIMEOUT_SECONDS = float(os.environ.get("MLTRACE_LOCK_TIMEOUT", "60"))
+LOCK_TIMEOUT_SECONDS = number_env("MLTRACE_LOCK_TIMEOUT", 60.0)
 """How long a process waits for another one to release the embedded store."""
 
-IDLE_RELEASE_SECONDS = float(os.environ.get("MLTRACE_IDLE_RELEASE", "1.0"))
+IDLE_RELEASE_SECONDS = number_env("MLTRACE_IDLE_RELEASE", 1.0)
 """Idle time after which the embedded store is closed so other processes can open it."""
 
 _GLOB_CHARACTERS = set("*?{}[]")
