@@ -136,7 +136,8 @@ def review_table(review: Review) -> None:
     console.print(f"{len(review.flagged_outputs)} flagged output(s): ", end="")
     console.print(Text(_names(review.flagged_outputs)))
     table = Table(title="Runs involved in flagged outputs")
-    for column in ("#", "score", "coverage", "component", "run id", "start (UTC)", "", "outputs"):
+    columns = ("#", "score", "coverage", "component", "run id", "start (UTC)", "status", "outputs")
+    for column in columns:
         table.add_column(column, overflow="fold")
     for rank, suspect in enumerate(review.suspects, 1):
         run = suspect.run
