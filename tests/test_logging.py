@@ -381,6 +381,33 @@ def test_save_and_load_inside_a_run_are_logged(home: Path, tmp_path: Path) -> No
     assert got.dependencies == [wrote.id]
 
 
+def test_a_path_variable_of_a_saved_or_loaded_file_is_logged_once(
+    home: Path, tmp_path: Path
+) -> None:
+    """output_vars/input_vars naming the path that save/load versioned add no second,
+    unversioned pointer of the same name; other variables keep theirs."""
+    explicit = str(tmp_path / "model.pkl")
+    writer = mltrace.Component("writer")
+    reader = mltrace.Component("reader")
+
+    @writer.run(output_vars=["path", "report"])
+    def write() -> None:
+        path = mltrace.save({"w": 1}, explicit)
+        report = "report.txt"
+
+    @reader.run(input_vars=["path"])
+    def read(path: str) -> object:
+        return mltrace.load(path)
+
+    write()
+    read(explicit)
+    wrote, got = only_run("writer"), only_run("reader")
+    assert [(p.name, len(p.version)) for p in wrote.output_pointers] == [
+        ("report.txt", 0), (explicit, 64)]
+    assert [(p.name, len(p.version)) for p in got.input_pointers] == [(explicit, 64)]
+    assert got.dependencies == [wrote.id]
+
+
 def test_save_and_load_outside_a_run_log_nothing(home: Path, tmp_path: Path) -> None:
     path = mltrace.save({"k": "v"}, str(tmp_path / "obj.pkl"))
     assert mltrace.load(path) == {"k": "v"}

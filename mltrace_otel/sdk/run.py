@@ -264,13 +264,17 @@ def _add(
 
 
 def _prepended(first: list[PointerArg], pointers: _Pointers) -> _Pointers:
+    """``first``, then ``pointers``; a name in ``first`` without a version is left out when
+    ``pointers`` has it with one (a path variable of a file ``save``/``load`` versioned)."""
     if not first:
         return pointers
+    versioned = {name for name, version in pointers if version}
     merged: _Pointers = {}
     for pointer in first:
         if type(pointer) is str:  # a name: (name, no version), type inferred later
-            merged.setdefault((pointer, ""), None)
-        else:
+            if pointer not in versioned:
+                merged.setdefault((pointer, ""), None)
+        elif pointer.version or pointer.name not in versioned:  # type: ignore[union-attr]
             merged.setdefault((pointer.name, pointer.version), pointer)  # type: ignore[union-attr]
     for key, pointer in pointers.items():
         merged.setdefault(key, pointer)
