@@ -157,6 +157,17 @@ def test_input_var_that_is_not_a_local_raises_value_error(home: Path) -> None:
         f()
 
 
+def test_a_missing_variable_error_names_the_keyword_that_named_it(home: Path) -> None:
+    component = mltrace.Component("missing_file")
+
+    @component.run(input_filenames=["source"], output_vars=["target"])
+    def f() -> None:
+        target = "t.csv"
+
+    with pytest.raises(ValueError, match=r"^input_filenames names 'source', which is not a local"):
+        f()
+
+
 def test_register_with_missing_variable_raises_value_error(home: Path) -> None:
     @mltrace.register("reg_missing", input_vars=["inp"], output_vars=["out", "ghost"])
     def f() -> None:

@@ -393,7 +393,8 @@ class _RunRecorder:
             (sides[1], spec.outputs, spec.output_pairs, "output"),
         ):
             for name, how in variables:
-                value = self._local(captured, name, f"{argument}_vars")
+                keyword = f"{argument}_filenames" if how == _STR_NAMES else f"{argument}_vars"
+                value = self._local(captured, name, keyword)
                 if how == _STR_NAMES and value is not None:
                     value = [str(item) for item in value] if isinstance(value, list) else str(value)
                 if type(value) is str and value:  # a pointer name, what pointers_from_value makes
