@@ -60,3 +60,24 @@ def test_read_only_through_mltrace_serve(home: Path, run_cli) -> None:
             assert shown.returncode == 1, shown.stdout
             assert "--write" in shown.stderr, shown.stderr
         assert run_cli("init-db", "--check", check=True).stdout.strip().endswith("no drift")
+
+
+def test_a_syntax_error_reads_as_the_users_own_query(home: Path, run_cli) -> None:
+    """The read-only check formats the SQL first; its error must not show that wrapper."""
+    from _serve import serve_process
+
+    for shown in (run_cli("sql", "SELEC 1"), run_cli("sql", "SELECT 'it''s' FRO x")):
+        assert shown.returncode == 1
+        assert "SYNTAX_ERROR" in shown.stderr and "formatQuery" not in shown.stderr, shown.stderr
+    release_store()
+    with serve_process(home, otlp=False):
+        shown = run_cli("sql", "SELEC 1")
+    assert shown.returncode == 1
+    assert "SYNTAX_ERROR" in shown.stderr and "formatQuery" not in shown.stderr, shown.stderr
+
+
+@pytest.mark.parametrize("statement", ["", "  \n"])
+def test_empty_sql_is_a_usage_error(home: Path, run_cli, statement: str) -> None:
+    shown = run_cli("sql", statement)
+    assert shown.returncode == 2
+    assert shown.stderr.strip() == "Error: SQL is empty (see 'mltrace sql --help')"

@@ -181,6 +181,8 @@ def tags(as_json: bool) -> None:
 def sql(sql: str, write: bool, as_json: bool) -> None:
     """Run SQL on the configured store (after ingesting pending spans); read-only unless
     --write."""
+    if not sql.strip():
+        raise click.UsageError("SQL is empty")
     store = state.store()
     result = store.query(sql, readonly=not write)
     if write:

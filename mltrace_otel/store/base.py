@@ -24,6 +24,15 @@ _FILE_ACCESS = re.compile(r"\bINTO\s+OUTFILE\b|\bfile\s*\(", re.IGNORECASE)
 _STRING_LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'")
 
 
+_CHECK_SCOPE = re.compile(r":? In scope SELECT formatQuery\('(?:[^'\\]|\\.)*'\)")
+
+
+def check_error(message: str) -> str:
+    """A ClickHouse error of the ``formatQuery`` that ``refuse_files`` needs, as the user's
+    own SQL would have raised it (without the wrapping query's scope)."""
+    return _CHECK_SCOPE.sub("", message)
+
+
 def refuse_files(formatted_sql: str) -> None:
     """Raise unless SQL (as ClickHouse's ``formatQuery`` prints it) stays inside the store."""
     if _FILE_ACCESS.search(_STRING_LITERAL.sub("''", formatted_sql)):

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from mltrace_otel.config import ConfigurationError, Settings, number_env
 from mltrace_otel.store import ingest as _ingest
 from mltrace_otel.store import schema
-from mltrace_otel.store.base import Result, Store, StoreError, refuse_files
+from mltrace_otel.store.base import Result, Store, StoreError, check_error, refuse_files
 from mltrace_otel.store.lock import StoreLock
 from mltrace_otel.store.values import bind_parameters
 
@@ -216,7 +216,7 @@ class LocalStore(Store):
         except StoreError:
             raise
         except Exception as error:
-            message = _first_line(error)
+            message = check_error(_first_line(error))
             if "READONLY" in message or "readonly mode" in message:
                 message = "read-only SQL cannot write, change tables or read outside the store"
                 message += " (use --write for deliberate changes)"
