@@ -4,8 +4,9 @@
 information and the values of its secret-looking query parameters with ``***``
 (``http://user:p@ss@host/db`` -> ``http://user:***@host/db``; ``?password=x`` ->
 ``?password=***``); ``key=value`` pairs with secret-looking keys outside URLs are redacted
-too. It errs on the side of hiding too much. ``RedactingFilter`` applies it to every record
-of the ``mltrace_otel`` logger.
+too, and so are command-line options with such names (``--password VALUE``) and
+``Authorization`` headers (``Authorization: Basic ***``). It errs on the side of hiding too
+much. ``RedactingFilter`` applies it to every record of the ``mltrace_otel`` logger.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ _SECRET_KEY = (
     r"|signature|sig)[\w.-]*"
 )
 _PAIR = re.compile(rf"(?i)(\b{_SECRET_KEY}\s*[=:]\s*)([^\s&;,'\"<>)]+)")
+_OPTION = re.compile(rf"(?i)((?:^|\s)--?{_SECRET_KEY}\s+)([^\s'\"<>)]+)")
+_HEADER = re.compile(
+    r"(?i)(\b(?:proxy-)?authorization['\"]?\s*[=:]\s*['\"]?(?:[a-z-]+\s+)?)([^\s'\"<>,;}]+)"
+)
 _URL = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^\s'\"<>`]+)")
 
 
@@ -29,7 +34,9 @@ def redact(text: str) -> str:
     if not text:
         return text
     text = _URL.sub(lambda match: match.group(1) + _redact_url_rest(match.group(2)), text)
-    return _PAIR.sub(lambda match: match.group(1) + MASK, text)
+    for pattern in (_HEADER, _OPTION, _PAIR):  # a header's scheme word is not its secret
+        text = pattern.sub(lambda match: match.group(1) + MASK, text)
+    return text
 
 
 def _redact_url_rest(rest: str) -> str:

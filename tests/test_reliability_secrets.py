@@ -5,6 +5,7 @@ passwords and tokens of the URLs they were given."""
 from __future__ import annotations
 
 import http.server
+import re
 import socket
 import subprocess
 import sys
@@ -70,6 +71,8 @@ def _assert_clean(proc: subprocess.CompletedProcess[str], what: str) -> None:
     output = proc.stdout + proc.stderr
     for secret in SECRETS:
         assert secret not in output, f"{what} printed a secret:\n{output}"
+    # the echo server returns the request's headers: Basic credentials are the password too
+    assert not re.search(r"Basic [A-Za-z0-9+/=]{8,}", output), f"{what} printed:\n{output}"
 
 
 PIPELINE = """
@@ -142,3 +145,8 @@ def test_redact_keeps_where_and_hides_what() -> None:
     assert redact("https://h/v1/traces?access_token=t") == "https://h/v1/traces?access_token=***"
     assert redact("http://host:8123/db?email=a@b.c") == "http://host:8123/db?email=a@b.c"
     assert "s3cret" not in repr(resolve(backend="clickhouse", url="http://u:s3cret@h/db"))
+    holder = "in use by process 7 (python3 mltrace serve --port 81 --password s3cret-pw)"
+    assert redact(holder) == "in use by process 7 (python3 mltrace serve --port 81 --password ***)"
+    assert redact("mltrace serve --password=s3cret-pw") == "mltrace serve --password=***"
+    echoed = "{'Authorization': 'Basic ZGVmYXVsdDpzM2NyZXQ=', 'Host': '127.0.0.1'}"
+    assert redact(echoed) == "{'Authorization': 'Basic ***', 'Host': '127.0.0.1'}"
