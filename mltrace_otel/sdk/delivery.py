@@ -23,6 +23,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from mltrace_otel.config import ConfigurationError
+from mltrace_otel.driver_logs import quiet
 from mltrace_otel.repair import sendable_spans
 from mltrace_otel.sdk.outbox import Outbox
 from mltrace_otel.secrets import redact
@@ -54,33 +55,7 @@ _EXPORTER_LOGGERS = (
 messages become mltrace's one warning instead of a line per attempt."""
 
 
-class _Quiet(logging.Filter):
-    """Swallows the wrapped exporter's log records on the exporting thread, keeping the first
-    (the cause; later ones only say that retries ran out)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.local = threading.local()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if getattr(self.local, "active", False):
-            if self.local.first is None:
-                self.local.first = record.getMessage()
-            return False
-        return True
-
-    @contextlib.contextmanager
-    def active(self) -> Iterator[None]:
-        self.local.active, self.local.first = True, None
-        try:
-            yield
-        finally:
-            self.local.active = False
-
-
-_quiet = _Quiet()
-for _name in _EXPORTER_LOGGERS:
-    logging.getLogger(_name).addFilter(_quiet)
+quiet.attach(_EXPORTER_LOGGERS)
 
 
 class DeliveringExporter(SpanExporter):
@@ -171,9 +146,9 @@ class DeliveringExporter(SpanExporter):
         try:
             if self._exporter is None:
                 self._exporter = self._make_exporter()
-            with _quiet.active():
+            with quiet.active():
                 ok = self._exporter.export(spans) is SpanExportResult.SUCCESS
-                reason = _quiet.local.first
+                reason = quiet.local.first
         except Exception as error:  # an exporter must never raise into the pipeline
             ok, reason = False, str(error)
             self._misconfigured = isinstance(error, ConfigurationError)

@@ -3,8 +3,6 @@ same SQL from ``queries/`` behind one small interface."""
 
 from __future__ import annotations
 
-import dataclasses
-
 from mltrace_otel.config import Settings
 from mltrace_otel.store.base import Result, Store, StoreError
 
@@ -13,19 +11,13 @@ def open_store(settings: Settings) -> Store:
     """The store for the configured backend.
 
     ``local`` goes through a running ``mltrace serve`` for the same home when there is one
-    (no wait for the store lock, no chDB in this process), else opens the embedded store.
+    (no wait for the store lock, no chDB in this process), else opens the embedded store,
+    and follows the server as it starts and stops (``store/home.py``).
     """
     if settings.backend == "local":
-        from mltrace_otel.server.discovery import running_server
+        from mltrace_otel.store.home import HomeStore
 
-        server = running_server(settings.home)
-        if server is not None:
-            from mltrace_otel.store.server import ServerStore
-
-            return ServerStore(dataclasses.replace(settings, url=server.store_url))
-        from mltrace_otel.store.local import LocalStore
-
-        return LocalStore(settings)
+        return HomeStore(settings)
     from mltrace_otel.store.server import ServerStore
 
     return ServerStore(settings)

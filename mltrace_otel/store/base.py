@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import re
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,23 @@ def refuse_files(formatted_sql: str) -> None:
             "read-only SQL cannot read or write files (file(), INTO OUTFILE); "
             "use --write for deliberate changes"
         )
+
+
+def in_thread(read: Callable[[], str]) -> Callable[[], str]:
+    """``read()`` started in a thread now; calling what this returns gives its result (or
+    raises its error)."""
+    from concurrent.futures import Future
+
+    future: Future[str] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(read())
+        except BaseException as error:  # the caller's to raise, when it collects
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="mltrace-read", daemon=True).start()
+    return future.result
 
 
 @dataclass(frozen=True)

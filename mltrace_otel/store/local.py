@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any
 from mltrace_otel.config import ConfigurationError, Settings, number_env
 from mltrace_otel.store import ingest as _ingest
 from mltrace_otel.store import schema
-from mltrace_otel.store.base import Result, Store, StoreError, check_error, refuse_files
+from mltrace_otel.store.base import (
+    Result,
+    Store,
+    StoreError,
+    check_error,
+    in_thread,
+    refuse_files,
+)
 from mltrace_otel.store.lock import StoreLock
 from mltrace_otel.store.values import bind_parameters
 
@@ -65,7 +72,10 @@ def _chdb_session() -> Any:
 class LocalStore(Store):
     """chDB store under ``settings.store_dir`` fed from ``settings.spool_dir``."""
 
-    def __init__(self, settings: Settings, *, hold: bool = False) -> None:
+    def __init__(
+        self, settings: Settings, *, hold: bool = False,
+        served: Callable[[], bool] | None = None,
+    ) -> None:
         if _GLOB_CHARACTERS & set(str(settings.home)):
             raise ConfigurationError(
                 f"MLTRACE_HOME {settings.home} contains one of {''.join(sorted(_GLOB_CHARACTERS))}"
@@ -80,6 +90,7 @@ class LocalStore(Store):
         self._last_used = 0.0
         self._closer: threading.Thread | None = None
         self._hold = hold  # ``mltrace serve`` keeps the store (and its lock) until close()
+        self._served = served  # whether a server took the store (asked while waiting for it)
         self._generation = 0
         self._schema_changed = False
 
@@ -116,18 +127,7 @@ class LocalStore(Store):
     ) -> Callable[[], str]:
         """In a thread: chDB lets go of the GIL while a query runs, so a lineage walk goes
         on while the runs it reached so far are read (the store's lock orders the queries)."""
-        from concurrent.futures import Future
-
-        future: Future[str] = Future()
-
-        def read() -> None:
-            try:
-                future.set_result(self.text(sql, parameters))
-            except BaseException as error:  # the caller's to raise, when it collects
-                future.set_exception(error)
-
-        threading.Thread(target=read, name="mltrace-read", daemon=True).start()
-        return future.result
+        return in_thread(lambda: self.text(sql, parameters))
 
     def columns(
         self, sql: str, parameters: Mapping[str, Any] | None = None
@@ -246,7 +246,8 @@ class LocalStore(Store):
         store_dir = self._settings.store_dir
         try:
             store_dir.mkdir(parents=True, exist_ok=True)
-            self._lock.acquire(LOCK_TIMEOUT_SECONDS, after_yield=after_yield)
+            self._lock.acquire(LOCK_TIMEOUT_SECONDS, after_yield=after_yield,
+                               served=self._served)
         except OSError as error:
             raise StoreError(f"cannot open the store at {store_dir}: {error}") from error
         try:

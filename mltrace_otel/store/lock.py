@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Final
 
@@ -25,6 +26,11 @@ MIN_HOLD_SECONDS: Final = 0.25
 
 _POLL_SECONDS: Final = 0.01
 _HANDOVER_SECONDS: Final = 2.0
+_SERVED_CHECK_SECONDS: Final = 0.25
+
+
+class StoreServed(StoreError):
+    """A server (``mltrace serve``) took the store while this process waited for it."""
 
 
 class StoreLock:
@@ -40,15 +46,19 @@ class StoreLock:
     def held(self) -> bool:
         return self._handle is not None
 
-    def acquire(self, timeout: float, *, after_yield: bool = False) -> None:
+    def acquire(
+        self, timeout: float, *, after_yield: bool = False,
+        served: Callable[[], bool] | None = None,
+    ) -> None:
         """Take the lock, waiting up to ``timeout`` seconds; ``after_yield`` first lets the
-        waiters this process yielded to take it."""
+        waiters this process yielded to take it. While it waits, ``served()`` is asked every
+        quarter second whether a server now holds the store: then it raises StoreServed."""
         if after_yield:
             self._let_waiters_in()
         handle = open(self._path, "a+")  # noqa: SIM115 (held open while the lock is held)
         try:
             if not _try_lock(handle):
-                self._wait(handle, timeout)
+                self._wait(handle, timeout, served)
             handle.seek(0)
             handle.truncate()
             handle.write(f"{os.getpid()}\n")
@@ -74,15 +84,24 @@ class StoreLock:
         )
 
     # -- internals -------------------------------------------------------------------------
-    def _wait(self, handle: IO[str], timeout: float) -> None:
+    def _wait(
+        self, handle: IO[str], timeout: float, served: Callable[[], bool] | None
+    ) -> None:
         flag = self._waiters / str(os.getpid())
         with contextlib.suppress(OSError):
             self._waiters.mkdir(exist_ok=True)
             flag.touch()
         deadline = time.monotonic() + timeout
+        next_check = time.monotonic()
         try:
             while not _try_lock(handle):
-                if time.monotonic() >= deadline:
+                now = time.monotonic()
+                if served is not None and now >= next_check:
+                    next_check = now + _SERVED_CHECK_SECONDS
+                    if served():
+                        raise StoreServed(f"the store at {self._path.parent} is served by "
+                                          f"{self._holder()}")
+                if now >= deadline:
                     raise StoreError(
                         f"the store at {self._path.parent} is in use by {self._holder()}; "
                         f"waited {timeout:.0f}s (set MLTRACE_LOCK_TIMEOUT to wait longer)"
