@@ -103,5 +103,5 @@ def configure(
 
 def flush() -> bool:
     """Export every finished run now, and what waits in the outbox; True when nothing is left
-    undelivered (an outbox left by an earlier process counts too)."""
+    undelivered (for a server backend, an outbox left by an earlier process counts too)."""
     return tracing().flush()

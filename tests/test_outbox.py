@@ -336,3 +336,72 @@ def test_a_run_with_a_large_pointer_set_travels_in_requests_a_collector_accepts(
     sizes = {int(span["request_bytes"]) for span in spans}  # type: ignore[call-overload]
     assert len(sizes) >= 2  # in several requests
     assert max(sizes) < 4 << 20
+
+
+EXIT_HANDLER = """
+    import atexit
+    import sys
+
+    import mltrace_otel as mltrace
+
+    stage = mltrace.Component("stage")
+
+    @stage.run(output_vars=["target"])
+    def save(tag):
+        target = f"model-{tag}.pkl"
+
+    def at_exit():
+        save("at-exit")
+        print("flushed", mltrace.flush(), file=sys.stderr)
+
+    atexit.register(at_exit)  # before the first run starts tracing: it runs after mltrace's
+    save("main")
+"""
+
+
+@pytest.mark.parametrize("backend", ["local", "otlp"])
+def test_a_run_that_ends_in_an_earlier_exit_handler_is_kept(
+    home: Path, tmp_path: Path, backend: str
+) -> None:
+    receiver = Receiver(tmp_path)  # never started: the otlp backend is down
+    proc = subprocess.run(
+        [sys.executable, str(write_script(tmp_path, "exit_handler.py", EXIT_HANDLER))],
+        env=subprocess_env(home, MLTRACE_BACKEND=backend,
+                           OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
+                           OTEL_EXPORTER_OTLP_TIMEOUT=str(TIMEOUT)),
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    if backend == "local":
+        assert "flushed True" in proc.stderr, proc.stderr
+        import mltrace_otel as mltrace
+
+        assert sorted(run.outputs[0] for run in mltrace.get_history("stage")) == [
+            "model-at-exit.pkl", "model-main.pkl"]
+    else:
+        assert "flushed False" in proc.stderr, proc.stderr
+        assert Outbox(home / "outbox").pending_spans() == 2
+
+
+def test_otel_sdk_disabled_is_said_once_and_flush_tells(home: Path, tmp_path: Path) -> None:
+    """OTEL_SDK_DISABLED=true switches OpenTelemetry off, mltrace's runs included: not
+    silently (one warning) and not with a flush() that says everything was delivered."""
+    script = write_script(tmp_path, "disabled.py", """
+        import mltrace_otel as mltrace
+
+        @mltrace.Component("stage").run(output_vars=["target"])
+        def step():
+            target = "out.csv"
+
+        print(mltrace.flush())
+        step()
+        step()
+        print(mltrace.flush())
+    """)
+    proc = subprocess.run([sys.executable, str(script)],
+                          env=subprocess_env(home, OTEL_SDK_DISABLED="true"),
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True", "False"]
+    (warning,) = _warnings(proc.stderr)
+    assert "OTEL_SDK_DISABLED=true" in warning and "no run is recorded" in warning

@@ -48,6 +48,7 @@ ENV_OTLP_TRACES_TIMEOUT = "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"
 DEFAULT_EXPORT_TIMEOUT = 10.0
 """Seconds one export may take, for the ``otlp`` and the ``clickhouse`` backend alike."""
 ENV_OTLP_PROTOCOL = "OTEL_EXPORTER_OTLP_PROTOCOL"
+ENV_SDK_DISABLED = "OTEL_SDK_DISABLED"
 ENV_OTLP_TRACES_PROTOCOL = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
 OTLP_PROTOCOLS = ("http/protobuf", "grpc")
 """The OTLP transports the ``otlp`` backend speaks (the Python SDK has no ``http/json``)."""
@@ -131,15 +132,20 @@ def _batch_processor(exporter: SpanExporter) -> BatchSpanProcessor:
 
 
 class ParentedTracer:
-    """mltrace's tracer: with no active span, a new span's parent comes from the environment."""
+    """mltrace's tracer: with no active span, a new span's parent comes from the environment.
+    Counts the spans it could not record (``OTEL_SDK_DISABLED``), for ``flush()`` to tell."""
 
     def __init__(self, tracer: trace.Tracer) -> None:
         self._tracer = tracer
+        self.unrecorded = 0
 
     def start_span(self, name: str, context: Context | None = None, **options: Any) -> trace.Span:
         if context is None and not trace.get_current_span().get_span_context().is_valid:
             context = environment_context()
-        return self._tracer.start_span(name, context=context, **options)
+        span = self._tracer.start_span(name, context=context, **options)
+        if not span.is_recording():
+            self.unrecorded += 1
+        return span
 
 
 def _requested_protocol() -> tuple[str, str]:
@@ -224,8 +230,11 @@ class Tracing:
             resource = Resource.create(
                 {SERVICE_NAME: settings.service_name} if settings.service_name else {}
             )
-            # Every run is recorded: an unsampled TRACEPARENT must not drop lineage.
-            provider = TracerProvider(resource=resource, sampler=ALWAYS_ON)
+            # Every run is recorded: an unsampled TRACEPARENT must not drop lineage. Not shut
+            # down at exit: a run that ends in an exit handler registered earlier (they run
+            # after ours) is still exported (see _final_flush).
+            provider = TracerProvider(resource=resource, sampler=ALWAYS_ON,
+                                      shutdown_on_exit=False)
             self._owned_provider: TracerProvider | None = provider
         else:
             self._owned_provider = None
@@ -246,6 +255,10 @@ class Tracing:
         self.processor = MltraceSpanProcessor(exporter, in_worker_process())
         provider.add_span_processor(self.processor)
         self.tracer = ParentedTracer(provider.get_tracer(semconv.SCOPE_NAME, __version__))
+        if os.environ.get(ENV_SDK_DISABLED, "").strip().lower() == "true":
+            logger.warning("mltrace: %s=true turns OpenTelemetry off in this process: no run "
+                           "is recorded, and flush() returns False once one was dropped",
+                           ENV_SDK_DISABLED)
         self._closed = False
         _live.add(self)
         atexit.register(self._final_flush)
@@ -261,7 +274,7 @@ class Tracing:
                 return self._delivery is None or not self.outbox.files()
             if probe and self._delivery is not None:
                 self._delivery.allow_probe()
-            flushed = self.processor.force_flush()
+            flushed = self.processor.force_flush() and not self.tracer.unrecorded
             if self._delivery is not None:
                 return self._delivery.deliver_pending() and flushed
             return self._spool is None or (self._spool.force_flush() and flushed)
@@ -286,11 +299,12 @@ class Tracing:
         self.processor.export_each_span = True
 
     def _final_flush(self) -> None:
-        """At exit: one last attempt, then nothing waits on the backend any more."""
+        """At exit: one last attempt, then nothing waits on the backend any more; a run that
+        ends later (in an exit handler that runs after this one) is exported as it ends."""
         self.flush()
         if self._delivery is not None:
             self._delivery.close_after_final_flush()
-        self._closed = True
+        self.processor.export_each_span = True
 
     def shutdown(self) -> None:
         """Flush, then stop exporting (used when the configuration changes); a backend that
