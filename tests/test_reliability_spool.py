@@ -102,6 +102,22 @@ def test_empty_truncated_and_foreign_files_are_quarantined_and_the_rest_ingests(
     assert not caplog.records
 
 
+def test_a_writer_killed_while_publishing_leaves_no_debris(home: Path, tmp_path: Path) -> None:
+    """A writer SIGKILLed mid-write leaves its temporary file; the next reader removes it
+    (its writer is gone: it never becomes a batch), and keeps a live writer's."""
+    run_script(write_script(tmp_path, "log.py", LOG_RUNS), home, "good", "3")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    spool = home / "spool"
+    abandoned = spool / f".1-{int(dead.stdout)}-{uuid.uuid4().hex[:12]}.tmp"
+    writing = spool / f".2-{os.getpid()}-{uuid.uuid4().hex[:12]}.tmp"
+    for path in (abandoned, writing):
+        path.write_bytes(b"half a batch")
+    assert len(mltrace.get_recent_run_ids(limit=100)) == 3
+    assert not abandoned.exists() and writing.exists()
+    writing.unlink()
+
+
 def test_reader_killed_between_insert_and_cleanup_leaves_no_duplicate_rows(
     home: Path, tmp_path: Path
 ) -> None:

@@ -21,6 +21,7 @@ import contextlib
 import os
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final, NamedTuple
 
@@ -76,17 +77,20 @@ class Claim(NamedTuple):
     leftover: bool
 
 
-def claim(spool_dir: Path) -> list[Claim]:
+def claim(spool_dir: Path, writer_alive: Callable[[int], bool] | None = None) -> list[Claim]:
     """Move published spool files into a fresh claim folder; return it after any leftovers.
 
     Folders left by a reader that stopped before releasing them come first, unchanged: their
     files may already be in the store, so they must be ingested without duplicating rows.
-    Returns an empty list when there is nothing to ingest.
+    Returns an empty list when there is nothing to ingest. With ``writer_alive``, temporary
+    files of writers that died while publishing (killed mid-write: never a batch) are removed.
     """
     try:
         entries = list(os.scandir(spool_dir))
     except FileNotFoundError:
         return []
+    if writer_alive is not None:
+        _remove_abandoned(entries, writer_alive)
     claim_root = spool_dir / CLAIMED
     claims: list[Claim] = []
     if claim_root.is_dir():
@@ -106,6 +110,17 @@ def claim(spool_dir: Path) -> list[Claim]:
                 continue
         claims.append(Claim(folder, leftover=False))
     return claims
+
+
+def _remove_abandoned(entries: list[os.DirEntry[str]], alive: Callable[[int], bool]) -> None:
+    """Remove ``.<ns>-<pid>-<random>.tmp`` files whose writer process is gone."""
+    for entry in entries:
+        if not (entry.name.startswith(".") and entry.name.endswith(".tmp")):
+            continue
+        fields = entry.name[1:].split("-")
+        if len(fields) == 3 and fields[1].isdigit() and not alive(int(fields[1])):
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
 
 
 def quarantine(spool_dir: Path, path: Path) -> Path:

@@ -23,6 +23,7 @@ from typing import Any, Final
 
 from mltrace_otel.sdk import spool
 from mltrace_otel.store.base import StoreError
+from mltrace_otel.store.lock import process_alive
 
 logger = logging.getLogger("mltrace_otel")
 
@@ -64,7 +65,7 @@ def ingest(spool_dir: Path, columns: set[str], execute: Execute) -> int:
     """Insert every published spool file; returns how many files were inserted."""
     inserted = 0
     quarantined: list[tuple[Path, str]] = []
-    for claim in spool.claim(spool_dir):
+    for claim in spool.claim(spool_dir, writer_alive=process_alive):
         groups: dict[tuple[str, ...], list[Path]] = {}
         for path in sorted(claim.folder.glob(f"*{spool.SUFFIX}")):
             names, reason = check(path, columns)
