@@ -263,3 +263,29 @@ def test_a_full_disk_under_the_store_quarantines_nothing(tmp_path: Path) -> None
         assert not (home / "spool" / "quarantine").exists()
         raw = write_script(tmp_path, "raw.py", RAW_COUNT)
         assert run_script(raw, home).stdout.split() == ["2000"]
+
+
+def test_a_read_only_spool_folder_leaves_queries_working(tmp_path: Path) -> None:
+    """Readers cannot claim files in a read-only spool: queries answer from the store with
+    one warning, and take the runs once the folder is writable again."""
+    writer = write_script(tmp_path, "log.py", LOG_RUNS)
+    reader = write_script(tmp_path, "read.py", READ)
+    home = tmp_path / "home"
+    run_script(writer, home, "stored", "5")
+    run_script(reader, home)  # ingests them
+    with _tiny_filesystem(tmp_path, 4096) as (mount, _kind):
+        spool = home / "spool"
+        shutil.rmtree(spool)
+        spool.symlink_to(mount)
+        run_script(writer, home, "waiting", "7")
+        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        try:
+            proc = subprocess.run([sys.executable, str(reader)], env=subprocess_env(home),
+                                  capture_output=True, text=True, timeout=PROCESS_TIMEOUT)
+        finally:
+            subprocess.run(["mount", "-o", "remount,rw", str(mount)], check=True)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.split() == ["5"]
+        (warning,) = proc.stderr.splitlines()
+        assert "cannot take runs from the spool" in warning
+        assert run_script(reader, home).stdout.split() == ["12"]

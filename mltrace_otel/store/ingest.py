@@ -65,7 +65,12 @@ def ingest(spool_dir: Path, columns: set[str], execute: Execute) -> int:
     """Insert every published spool file; returns how many files were inserted."""
     inserted = 0
     quarantined: list[tuple[Path, str]] = []
-    for claim in spool.claim(spool_dir, writer_alive=process_alive):
+    try:
+        claims = spool.claim(spool_dir, writer_alive=process_alive)
+    except OSError as error:  # a read-only spool folder: query what the store holds
+        _warn_unclaimable(spool_dir, error)
+        return 0
+    for claim in claims:
         groups: dict[tuple[str, ...], list[Path]] = {}
         for path in sorted(claim.folder.glob(f"*{spool.SUFFIX}")):
             names, reason = check(path, columns)
@@ -89,6 +94,17 @@ def ingest(spool_dir: Path, columns: set[str], execute: Execute) -> int:
             len(quarantined), spool_dir / spool.QUARANTINE, listed, more,
         )
     return inserted
+
+
+_unclaimable_warned: set[Path] = set()
+
+
+def _warn_unclaimable(spool_dir: Path, error: OSError) -> None:
+    """One warning per spool folder and process."""
+    if spool_dir not in _unclaimable_warned:
+        _unclaimable_warned.add(spool_dir)
+        logger.warning("mltrace: cannot take runs from the spool %s (%s); queries answer from "
+                       "the store without them until it is writable", spool_dir, error)
 
 
 def check(path: Path, columns: set[str]) -> tuple[tuple[str, ...] | None, str]:
