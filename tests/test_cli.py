@@ -220,9 +220,11 @@ def test_unreachable_server_is_one_clear_line(home: Path, run_cli, args: list[st
         (["no-such-command"], "No such command 'no-such-command'. (see 'mltrace --help')"),
         (["serve", "--port", "99999"], "99999 is not in the range 0<=x<=65535"),
         (["serve", "--otlp-port", "-5"], "-5 is not in the range 0<=x<=65535"),
+        (["recent", "--url", "http://127.0.0.1:1", "--address", "127.0.0.1"],
+         "give either --url or --address, not both (see 'mltrace recent --help')"),
     ],
     ids=["missing-argument", "neither-id-nor-all", "negative-limit", "zero-limit", "unknown",
-         "port", "otlp-port"],
+         "port", "otlp-port", "url-and-address"],
 )
 def test_usage_errors_are_one_line_with_exit_code_2(home: Path, run_cli, args: list[str],
                                                     needle: str) -> None:

@@ -21,6 +21,8 @@ def store_options(command: F) -> F:
     @click.option("--url", default=None, help="ClickHouse server URL, e.g. http://host:8123/db.")
     @functools.wraps(command)
     def wrapper(*args: Any, address: str | None, url: str | None, **kwargs: Any) -> Any:
+        if url and address:
+            raise click.UsageError("give either --url or --address, not both")
         try:
             if url:
                 mltrace.set_db_uri(url)
