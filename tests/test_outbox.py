@@ -92,6 +92,23 @@ def _runs(receiver: Receiver) -> set[str]:
     return {span["span_id"] for span in receiver.spans() if span["component"] == "stage"}  # type: ignore[misc]
 
 
+def _delivered_by_an_otlp_process(home: Path, tmp_path: Path) -> list[str]:
+    """Names of the spans a process with the otlp backend delivers from the outbox of
+    ``home`` (its flush() must say all were delivered)."""
+    receiver = Receiver(tmp_path).start()
+    try:
+        delivered = subprocess.run(
+            [sys.executable, "-c", "import mltrace_otel as m; print(m.flush())"],
+            env=subprocess_env(home, MLTRACE_BACKEND="otlp",
+                               OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint),
+            capture_output=True, text=True, timeout=60,
+        )
+    finally:
+        receiver.kill()
+    assert delivered.stdout.strip() == "True", delivered.stderr
+    return sorted(span["name"] for span in receiver.spans())  # type: ignore[misc]
+
+
 def test_an_otlp_outage_mid_pipeline_loses_no_run(home: Path, tmp_path: Path) -> None:
     receiver = Receiver(tmp_path).start()
     driver = Driver(tmp_path, home, MLTRACE_BACKEND="otlp",
@@ -202,18 +219,7 @@ def test_set_db_uri_of_no_server_keeps_runs_in_the_outbox(home: Path, tmp_path: 
     assert len(warnings) == 1 and "'staging-db' is not a ClickHouse server URL" in warnings[0]
     assert Outbox(home / "outbox").pending_spans() == 3
 
-    receiver = Receiver(tmp_path).start()
-    try:
-        delivered = subprocess.run(
-            [sys.executable, "-c", "import mltrace_otel as m; print(m.flush())"],
-            env=subprocess_env(home, MLTRACE_BACKEND="otlp",
-                               OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint),
-            capture_output=True, text=True, timeout=60,
-        )
-    finally:
-        receiver.kill()
-    assert delivered.stdout.strip() == "True", delivered.stderr
-    assert sorted(span["name"] for span in receiver.spans()) == ["legacy"] * 3
+    assert _delivered_by_an_otlp_process(home, tmp_path) == ["legacy"] * 3
 
 
 def test_an_unknown_backend_keeps_runs_in_the_outbox(home: Path, tmp_path: Path) -> None:
@@ -246,18 +252,7 @@ def test_an_unknown_backend_keeps_runs_in_the_outbox(home: Path, tmp_path: Path)
     assert "next process configured to send them" in warning
     assert Outbox(home / "outbox").pending_spans() == 2
 
-    receiver = Receiver(tmp_path).start()
-    try:
-        delivered = subprocess.run(
-            [sys.executable, "-c", "import mltrace_otel as m; print(m.flush())"],
-            env=subprocess_env(home, MLTRACE_BACKEND="otlp",
-                               OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint),
-            capture_output=True, text=True, timeout=60,
-        )
-    finally:
-        receiver.kill()
-    assert delivered.stdout.strip() == "True", delivered.stderr
-    assert sorted(span["name"] for span in receiver.spans()) == ["explicit", "stage"]
+    assert _delivered_by_an_otlp_process(home, tmp_path) == ["explicit", "stage"]
 
 
 def test_the_outbox_bound_drops_the_oldest_with_one_warning(home: Path, tmp_path: Path) -> None:
