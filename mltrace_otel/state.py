@@ -19,6 +19,7 @@ _lock = threading.RLock()
 _settings: Settings | None = None
 _tracing: Tracing | None = None
 _store: Store | None = None
+_lost_runs = 0
 
 
 def settings() -> Settings:
@@ -31,6 +32,22 @@ def settings() -> Settings:
     return _settings
 
 
+def logging_settings() -> Settings:
+    """The settings the pipeline side logs with: ``settings()``, except that an unknown
+    ``MLTRACE_BACKEND`` keeps its name instead of raising (its runs wait in the outbox)."""
+    try:
+        return settings()
+    except config.ConfigurationError:
+        return config.resolve(strict=False)
+
+
+def count_lost_run() -> None:
+    """A run tracing could not start or log (warned where it failed): ``flush()`` reports
+    it from now on."""
+    global _lost_runs
+    _lost_runs += 1
+
+
 def tracing() -> Tracing:
     """The tracing pipeline for the active settings, created on first use."""
     global _tracing
@@ -39,11 +56,7 @@ def tracing() -> Tracing:
             if _tracing is None:
                 from mltrace_otel.sdk.tracing import Tracing  # the OTel SDK: not for queries
 
-                try:
-                    active = settings()
-                except config.ConfigurationError:  # an unknown MLTRACE_BACKEND: runs are
-                    active = config.resolve(strict=False)  # kept in the outbox, one warning
-                _tracing = Tracing(active)
+                _tracing = Tracing(logging_settings())
     return _tracing
 
 
@@ -103,5 +116,6 @@ def configure(
 
 def flush() -> bool:
     """Export every finished run now, and what waits in the outbox; True when nothing is left
-    undelivered (for a server backend, an outbox left by an earlier process counts too)."""
-    return tracing().flush()
+    undelivered (for a server backend, an outbox left by an earlier process counts too) and
+    no run was lost to a tracing failure."""
+    return tracing().flush() and not _lost_runs

@@ -617,3 +617,33 @@ def test_user_installed_tracer_provider_is_reused(home: Path, tmp_path: Path) ->
     script = write_script(tmp_path, "user_provider.py", _USER_PROVIDER_SCRIPT)
     result = run_script(script, home, str(tmp_path / "sub_home"))
     assert result.stdout.strip().endswith("ok")
+
+
+def test_a_run_tracing_could_not_log_makes_flush_say_so(
+    home: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The function's result is the user's, the failure one warning, and flush() no longer
+    says that every run was delivered."""
+    from mltrace_otel import state
+    from mltrace_otel.sdk import component as component_module
+
+    monkeypatch.setattr(state, "_lost_runs", 0)  # this process's count, restored afterwards
+
+    def broken_emit(*_: object) -> None:
+        raise OSError("the span could not be ended")
+
+    monkeypatch.setattr(component_module, "emit", broken_emit)
+    stage = mltrace.Component("breaks")
+
+    @stage.run(output_vars=["target"])
+    def step() -> int:
+        target = "out.csv"
+        return 7
+
+    assert mltrace.flush() is True
+    with caplog.at_level("WARNING", logger="mltrace_otel"):
+        assert step() == 7 and step() == 7
+    assert [record.getMessage() for record in caplog.records] == [
+        "mltrace: could not log run of breaks: the span could not be ended (runs failing the "
+        "same way are not reported again)"]
+    assert mltrace.flush() is False

@@ -230,11 +230,13 @@ def test_an_unknown_backend_keeps_runs_in_the_outbox(home: Path, tmp_path: Path)
 
         stage = mltrace.Component("stage")
 
-        @stage.run(input_vars=["source"], output_vars=["target"])
+        @stage.run(input_vars=["source"], output_vars=["target", "model"])
         def step():
             source, target = "in.csv", "out.csv"
+            model = {"weights": [1, 2]}  # saved under SAVE_DIR: settings the SDK resolves
 
         step()
+        mltrace.save({"kept": True})
         run = mltrace.ComponentRun("explicit")
         run.set_start_timestamp()
         run.add_output("explicit.csv")

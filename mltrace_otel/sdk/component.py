@@ -39,6 +39,7 @@ def _report_failure(action: str, component: str, error: BaseException) -> None:
     _failures.warn(f"{type(error).__name__}: {error}",
                    "mltrace: could not %s run of %s: %s (runs failing the same way are not "
                    "reported again)", action, component, error)
+    state.count_lost_run()
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -401,7 +402,7 @@ class _RunRecorder:
                     pointers.append(value)
                     continue
                 if save_dir is None:
-                    save_dir = state.settings().save_dir
+                    save_dir = state.logging_settings().save_dir
                 pointers.extend(pointers_from_value(value, save_dir, name))
             for key, value_name in pairs:
                 pointers.extend(
@@ -427,7 +428,7 @@ class _RunRecorder:
         self, args: tuple[Any, ...], kwargs: dict[str, Any], captured: dict[str, Any]
     ) -> tuple[list[IOPointer], list[IOPointer]]:
         arguments = datatests.arguments(self.function, args, kwargs)
-        save_dir = state.settings().save_dir
+        save_dir = state.logging_settings().save_dir
         inputs = [
             pointer
             for name, value in arguments.items()

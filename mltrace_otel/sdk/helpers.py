@@ -19,7 +19,7 @@ def save(obj: Any, path: str | None = None, *, pathname: str | None = None) -> s
     """Pickle ``obj`` (content-addressed under SAVE_DIR unless ``path`` is given; mltrace's
     keyword ``pathname`` is the same). Inside a component run the file is logged as an
     output. Returns the path."""
-    pointer = save_object(obj, state.settings().save_dir, path or pathname)
+    pointer = save_object(obj, state.logging_settings().save_dir, path or pathname)
     run = current_run.get()
     if run is not None:
         run.add_output(pointer)
