@@ -300,6 +300,25 @@ def test_an_unwritable_outbox_keeps_runs_in_memory_until_delivery(
     assert len(warnings) == 1 and "wait in memory" in warnings[0], stderr
 
 
+def test_runs_held_in_memory_at_exit_are_named_in_one_warning(
+    home: Path, tmp_path: Path
+) -> None:
+    """Backend down and outbox unwritable until the end: the exit says what is lost."""
+    (home / "outbox").write_text("a file where the outbox folder should be")
+    driver = Driver(tmp_path, home, MLTRACE_BACKEND="otlp",
+                    OTEL_EXPORTER_OTLP_ENDPOINT=Receiver(tmp_path).endpoint)
+    try:
+        assert driver.send("log 4") == "logged"
+        assert driver.flush()[0] is False
+        _, stderr = driver.quit()
+    finally:
+        driver.process.kill()
+    warnings = _warnings(stderr)
+    assert len(warnings) == 2, stderr
+    assert "wait in memory" in warnings[0]
+    assert "5 finished span(s)" in warnings[1] and "lost at exit" in warnings[1]
+
+
 def test_a_run_with_a_large_pointer_set_travels_in_requests_a_collector_accepts(
     home: Path, tmp_path: Path
 ) -> None:

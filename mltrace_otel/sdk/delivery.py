@@ -98,13 +98,7 @@ class DeliveringExporter(SpanExporter):
     def shutdown(self) -> None:
         with self._lock:
             self._closing = True
-            if self._held:
-                logger.warning(
-                    "mltrace: %d finished span(s) could not be delivered to %s nor written to "
-                    "the outbox %s; they are lost at exit",
-                    len(self._held), self._target, self._outbox.folder,
-                )
-                self._held.clear()
+            self._drop_held_at_exit()
             if self._exporter is not None:
                 with contextlib.suppress(Exception):
                     self._exporter.shutdown()
@@ -125,10 +119,12 @@ class DeliveringExporter(SpanExporter):
             return not self._held and not self._outbox.files()
 
     def close_after_final_flush(self) -> None:
-        """From now on (process exit), only a backend that just worked is tried."""
+        """From now on (process exit), only a backend that just worked is tried; spans still
+        held in memory are lost, with one warning."""
         with self._lock:
             self._closing = True
             self._probe = False
+            self._drop_held_at_exit()
 
     def after_fork_in_child(self) -> None:
         """The parent's connection and locks are not this process's to use."""
@@ -137,6 +133,15 @@ class DeliveringExporter(SpanExporter):
         self._held = []
 
     # -- internals ------------------------------------------------------------------------
+    def _drop_held_at_exit(self) -> None:
+        if self._held:
+            logger.warning(
+                "mltrace: %d finished span(s) could not be delivered to %s nor written to the "
+                "outbox %s; they are lost at exit",
+                len(self._held), self._target, self._outbox.folder,
+            )
+            self._held.clear()
+
     def _usable(self) -> bool:
         if self._down_since is None or self._probe:
             return True

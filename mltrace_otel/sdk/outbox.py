@@ -68,7 +68,7 @@ class Outbox:
         """The undelivered batches, oldest first."""
         try:
             names = [entry.name for entry in os.scandir(self.folder)]
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # none yet, or a file in its way
             return []
         return [self.folder / name for name in sorted(names) if name.endswith(SUFFIX)]
 
