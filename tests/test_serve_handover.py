@@ -8,6 +8,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -85,3 +86,41 @@ def test_a_notebook_follows_the_server_as_it_starts_dies_and_restarts(
                 server.stop()
     assert notebook.returncode == 0, stderr
     assert stderr == "", stderr  # no driver noise, no password
+
+
+def test_a_server_restarting_while_the_store_is_waited_for_answers(
+    home: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """The server a process used is gone; the embedded store it turns to is held by the new
+    server, which announces itself a second later: the call is answered by the new server
+    (three attempts: gone, served, answered). The servers are what discovery says; the new
+    one is a real ``mltrace serve`` of another home, so only this process's routing is timed."""
+    from mltrace_otel.config import resolve
+    from mltrace_otel.server import discovery
+    from mltrace_otel.store import home as home_store
+    from mltrace_otel.store.lock import StoreLock
+
+    release_store()
+    other = start_serve(tmp_path / "other", otlp=False)
+    try:
+        serving = discovery.read(tmp_path / "other")
+        assert serving is not None
+        gone = discovery.ServerInfo("http://127.0.0.1:9", serving.pid, "old-key")
+        said = {"server": gone}
+        monkeypatch.setattr(home_store.discovery, "running_server",
+                            lambda _home: said["server"])
+        store = home_store.HomeStore(resolve(backend="local", home=home))
+        said["server"] = None  # the old server was killed: no server.json
+        new_server = StoreLock(home)
+        home.mkdir(parents=True, exist_ok=True)
+        new_server.acquire(1)  # the new server opens the store first...
+        announce = threading.Timer(1.0, lambda: said.update(server=serving))
+        announce.start()  # ...then writes server.json
+        try:
+            assert store.query("SELECT 1 AS one").rows == [[1]]
+        finally:
+            announce.cancel()
+            new_server.release()
+            store.close()
+    finally:
+        other.stop()

@@ -5,8 +5,9 @@ A process asks the server serving its home when there is one (no wait for the st
 no chDB in the process) and opens the embedded store otherwise, and it follows the server as
 it comes and goes: a server that takes the store while this process waits for the lock
 answers the call instead, and when the server it used stops or restarts (with a new key), the
-call goes again to the embedded store or to the new server. A call is repeated only when
-nothing ran: the embedded store was never opened, or the server it went to is gone.
+call goes again to the embedded store or to the new server. A call is repeated only after an
+error: the embedded store was never opened (nothing ran), or the server it went to is gone
+(a write that server had already made is then made again: a note added twice).
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
     from mltrace_otel.store import schema
 
 _T = TypeVar("_T")
+_ATTEMPTS = 3
+"""Calls per operation: a server that restarts while the embedded store is waited for
+(gone, then serving again) needs the third."""
 
 quiet.attach(("clickhouse_connect.driver._backend.http_sync",
               "clickhouse_connect.driver.httpclient"))  # a server gone is handled here
@@ -100,21 +104,25 @@ class HomeStore(Store):
 
     # -- internals -------------------------------------------------------------------------
     def _call(self, operation: Callable[[Store], _T]) -> _T:
-        current = self._current
-        try:
-            if current is self._local:
-                return operation(current)
-            with quiet.active():
-                return operation(current)
-        except StoreServed:
-            pass  # a server took the store while this process waited for it
-        except StoreError:
-            if current is not self._server or self._server_still_runs():
-                raise
-        with self._mutex:
-            self._current = self._route()
+        for attempt in range(_ATTEMPTS):
             current = self._current
-        return operation(current)
+            try:
+                if current is self._local:
+                    return operation(current)
+                with quiet.active():
+                    return operation(current)
+            except StoreServed:  # a server took the store while this process waited for it
+                if attempt == _ATTEMPTS - 1:
+                    raise
+            except StoreError:
+                rerouted = current is not self._current  # by another thread meanwhile
+                gone = current is self._server and not self._server_still_runs()
+                if attempt == _ATTEMPTS - 1 or not (rerouted or gone):
+                    raise
+            with self._mutex:
+                if self._current is current:
+                    self._current = self._route()
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _route(self) -> Store:
         """The store to ask now: the running server's, else the embedded one."""
