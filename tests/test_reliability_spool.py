@@ -17,6 +17,7 @@ from _support import PROCESS_TIMEOUT, release_store, run_script, subprocess_env,
 
 import mltrace_otel as mltrace
 from mltrace_otel import state
+from mltrace_otel.sdk import spool as spool_module
 
 LOG_RUNS = """
     import sys
@@ -289,3 +290,23 @@ def test_a_read_only_spool_folder_leaves_queries_working(tmp_path: Path) -> None
         (warning,) = proc.stderr.splitlines()
         assert "cannot take runs from the spool" in warning
         assert run_script(reader, home).stdout.split() == ["12"]
+
+        # A claim folder a killed reader left: inserted, but not released while read-only.
+        run_script(writer, home, "left", "4")
+        left = mount / spool_module.CLAIMED / "1-1-left"
+        left.mkdir(parents=True)
+        for published in mount.glob("*.arrow"):
+            published.rename(left / published.name)
+        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        try:
+            proc = subprocess.run([sys.executable, str(reader)], env=subprocess_env(home),
+                                  capture_output=True, text=True, timeout=PROCESS_TIMEOUT)
+        finally:
+            subprocess.run(["mount", "-o", "remount,rw", str(mount)], check=True)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.split() == ["16"]
+        assert "cannot take runs from the spool" in proc.stderr
+        assert run_script(reader, home).stdout.split() == ["16"]
+        raw = write_script(tmp_path, "raw.py", RAW_COUNT)
+        assert run_script(raw, home).stdout.split() == ["16"]  # the leftover: no row twice
+        assert not any(left.parent.iterdir())

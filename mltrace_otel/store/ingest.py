@@ -66,26 +66,10 @@ def ingest(spool_dir: Path, columns: set[str], execute: Execute) -> int:
     inserted = 0
     quarantined: list[tuple[Path, str]] = []
     try:
-        claims = spool.claim(spool_dir, writer_alive=process_alive)
-    except OSError as error:  # a read-only spool folder: query what the store holds
-        _warn_unclaimable(spool_dir, error)
-        return 0
-    for claim in claims:
-        groups: dict[tuple[str, ...], list[Path]] = {}
-        for path in sorted(claim.folder.glob(f"*{spool.SUFFIX}")):
-            names, reason = check(path, columns)
-            if names is None:
-                quarantined.append((spool.quarantine(spool_dir, path), reason))
-            else:
-                groups.setdefault(names, []).append(path)
-        for names, paths in groups.items():
-            # one layout (the usual case): the folder's glob; else the files by name
-            pattern = f"{claim.folder}/*{spool.SUFFIX}" if len(groups) == 1 else _pattern(paths)
-            inserted += _insert_group(spool_dir, names, paths, pattern, claim.leftover, execute,
-                                      quarantined)
-        if os.environ.get(ENV_FAULT) == "kill-after-insert":
-            os.kill(os.getpid(), signal.SIGKILL)
-        spool.release(claim.folder)
+        for claim in spool.claim(spool_dir, writer_alive=process_alive):
+            inserted += _ingest_claim(claim, spool_dir, columns, execute, quarantined)
+    except OSError as error:  # a read-only spool folder: query what the store holds (a claim
+        _warn_unclaimable(spool_dir, error)  # left behind is ingested as a leftover later)
     if quarantined:
         listed = "; ".join(f"{path.name}: {reason}" for path, reason in quarantined[:5])
         more = f"; and {len(quarantined) - 5} more" if len(quarantined) > 5 else ""
@@ -93,6 +77,33 @@ def ingest(spool_dir: Path, columns: set[str], execute: Execute) -> int:
             "mltrace: moved %d spool file(s) that are not span batches to %s (%s%s)",
             len(quarantined), spool_dir / spool.QUARANTINE, listed, more,
         )
+    return inserted
+
+
+def _ingest_claim(
+    claim: spool.Claim, spool_dir: Path, columns: set[str], execute: Execute,
+    quarantined: list[tuple[Path, str]],
+) -> int:
+    """Insert one claim folder's files and release it; how many were inserted."""
+    inserted = 0
+    groups: dict[tuple[str, ...], list[Path]] = {}
+    for path in sorted(claim.folder.glob(f"*{spool.SUFFIX}")):
+        names, reason = check(path, columns)
+        if names is None:
+            quarantined.append((spool.quarantine(spool_dir, path), reason))
+        else:
+            groups.setdefault(names, []).append(path)
+    for names, paths in groups.items():
+        # one layout (the usual case): the folder's glob; else the files by name
+        pattern = f"{claim.folder}/*{spool.SUFFIX}" if len(groups) == 1 else _pattern(paths)
+        inserted += _insert_group(spool_dir, names, paths, pattern, claim.leftover, execute,
+                                  quarantined)
+    if os.environ.get(ENV_FAULT) == "kill-after-insert":
+        os.kill(os.getpid(), signal.SIGKILL)
+    try:
+        spool.release(claim.folder)
+    except OSError as error:  # inserted: the next reader ingests the folder as a leftover
+        _warn_unclaimable(spool_dir, error)
     return inserted
 
 
