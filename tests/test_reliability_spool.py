@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -112,11 +113,14 @@ def test_a_writer_killed_while_publishing_leaves_no_debris(home: Path, tmp_path:
     spool = home / "spool"
     abandoned = spool / f".1-{int(dead.stdout)}-{uuid.uuid4().hex[:12]}.tmp"
     writing = spool / f".2-{os.getpid()}-{uuid.uuid4().hex[:12]}.tmp"
-    for path in (abandoned, writing):
+    # a writer whose pid this process cannot see (another pid namespace), begun just now
+    unseen = spool / f".{time.time_ns()}-{int(dead.stdout)}-{uuid.uuid4().hex[:12]}.tmp"
+    for path in (abandoned, writing, unseen):
         path.write_bytes(b"half a batch")
     assert len(mltrace.get_recent_run_ids(limit=100)) == 3
-    assert not abandoned.exists() and writing.exists()
+    assert not abandoned.exists() and writing.exists() and unseen.exists()
     writing.unlink()
+    unseen.unlink()
 
 
 def test_reader_killed_between_insert_and_cleanup_leaves_no_duplicate_rows(

@@ -29,6 +29,9 @@ SUFFIX: Final = ".arrow"
 CLAIMED: Final = "claimed"
 QUARANTINE: Final = "quarantine"
 
+ABANDONED_AFTER_SECONDS: Final = 600
+"""Age after which a temporary spool file of a writer that is gone is removed."""
+
 MAX_PENDING_BYTES: Final = 256 << 20
 """Most bytes of unwritten batches a process keeps in memory for retry (oldest dropped)."""
 
@@ -113,12 +116,16 @@ def claim(spool_dir: Path, writer_alive: Callable[[int], bool] | None = None) ->
 
 
 def _remove_abandoned(entries: list[os.DirEntry[str]], alive: Callable[[int], bool]) -> None:
-    """Remove ``.<ns>-<pid>-<random>.tmp`` files whose writer process is gone."""
+    """Remove ``.<ns>-<pid>-<random>.tmp`` files begun over ``ABANDONED_AFTER_SECONDS`` ago
+    whose writer process is gone (the age too: a writer in another pid namespace, sharing the
+    folder, has a pid this process cannot see)."""
+    oldest = time.time_ns() - ABANDONED_AFTER_SECONDS * 10**9
     for entry in entries:
         if not (entry.name.startswith(".") and entry.name.endswith(".tmp")):
             continue
-        fields = entry.name[1:].split("-")
-        if len(fields) == 3 and fields[1].isdigit() and not alive(int(fields[1])):
+        fields = entry.name[1:-4].split("-")
+        if (len(fields) == 3 and fields[0].isdigit() and fields[1].isdigit()
+                and int(fields[0]) < oldest and not alive(int(fields[1]))):
             with contextlib.suppress(OSError):
                 os.unlink(entry.path)
 
