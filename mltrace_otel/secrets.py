@@ -3,10 +3,12 @@
 ``redact(text)`` finds every URL in a text and replaces the password of its user
 information and the values of its secret-looking query parameters with ``***``
 (``http://user:p@ss@host/db`` -> ``http://user:***@host/db``; ``?password=x`` ->
-``?password=***``); ``key=value`` pairs with secret-looking keys outside URLs are redacted
-too, and so are command-line options with such names (``--password VALUE``) and
-``Authorization`` headers (``Authorization: Basic ***``). It errs on the side of hiding too
-much. ``RedactingFilter`` applies it to every record of the ``mltrace_otel`` logger.
+``?password=***``); ``key=value`` and ``'key': 'value'`` pairs with secret-looking keys
+outside URLs are redacted too (quoted values whole), and so are command-line options named
+as secrets (``--password VALUE``, ``--readonly-password VALUE``; not ``--author``) and the
+``Authorization`` and ``X-ClickHouse-Key`` headers (``Authorization: Basic ***``). It errs on
+the side of hiding too much. ``RedactingFilter`` applies it to every record of the
+``mltrace_otel`` logger.
 """
 
 from __future__ import annotations
@@ -21,10 +23,17 @@ _SECRET_KEY = (
     r"[\w.-]*(?:pass(?:word|wd)?|pwd|token|secret|api[_-]?key|apikey|auth|credential"
     r"|signature|sig)[\w.-]*"
 )
-_PAIR = re.compile(rf"(?i)(\b{_SECRET_KEY}\s*[=:]\s*)([^\s&;,'\"<>)]+)")
-_OPTION = re.compile(rf"(?i)((?:^|\s)--?{_SECRET_KEY}\s+)([^\s'\"<>)]+)")
+_VALUE = r"(\"[^\"]*\"|'[^']*'|[^\s&;,'\"<>)]+)"
+_PAIR = re.compile(
+    rf"(?i)(\b(?!(?:proxy-)?authorization\b){_SECRET_KEY}['\"]?\s*[=:]\s*){_VALUE}"
+)
+_OPTION_NAME = (
+    r"(?:[a-z0-9]+[-_])*(?:password|passwd|pwd|token|secret|api[-_]?key|key|auth|credentials?)"
+)
+_OPTION = re.compile(rf"(?i)((?:^|\s)--?{_OPTION_NAME}\s+){_VALUE}")
 _HEADER = re.compile(
-    r"(?i)(\b(?:proxy-)?authorization['\"]?\s*[=:]\s*['\"]?(?:[a-z-]+\s+)?)([^\s'\"<>,;}]+)"
+    r"(?i)(\b(?:(?:proxy-)?authorization|x-clickhouse-key)['\"]?\s*[=:]\s*['\"]?"
+    r"(?:(?:basic|bearer|digest|negotiate|token)\s+)?)([^\s'\"<>,;}]+)"
 )
 _URL = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^\s'\"<>`]+)")
 

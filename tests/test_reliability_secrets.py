@@ -150,3 +150,8 @@ def test_redact_keeps_where_and_hides_what() -> None:
     assert redact("mltrace serve --password=s3cret-pw") == "mltrace serve --password=***"
     echoed = "{'Authorization': 'Basic ZGVmYXVsdDpzM2NyZXQ=', 'Host': '127.0.0.1'}"
     assert redact(echoed) == "{'Authorization': 'Basic ***', 'Host': '127.0.0.1'}"
+    assert redact("X-ClickHouse-Key: s3cret") == "X-ClickHouse-Key: ***"
+    assert redact("""--password "s3 cret" --token='t0k' --readonly-password=pw""") == (
+        "--password *** --token=*** --readonly-password=***")
+    ordinary = "--design big --author alice --passes 3 --compass north --monkey x"
+    assert redact(ordinary) == ordinary  # options that merely contain sig, auth, pass, key
