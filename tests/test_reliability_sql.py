@@ -3,6 +3,7 @@ or writing files; each refusal is one clear line and a non-zero exit."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,9 @@ def test_empty_sql_is_a_usage_error(home: Path, run_cli, statement: str) -> None
     shown = run_cli("sql", statement)
     assert shown.returncode == 2
     assert shown.stderr.strip() == "Error: SQL is empty (see 'mltrace sql --help')"
+
+
+def test_read_only_sql_of_several_lines_tabs_and_backslashes(home: Path, run_cli) -> None:
+    """The read-only check binds the SQL as a parameter like any other value."""
+    shown = run_cli("sql", "--json", "SELECT 1\n\tAS x,\n'a\\\\b' AS y", check=True)
+    assert json.loads(shown.stdout) == [{"x": 1, "y": "a\\b"}]

@@ -208,7 +208,7 @@ class LocalStore(Store):
             self._readonly_session = readonly
         try:
             refuse_files(self._readonly_session.query(
-                "SELECT formatQuery({sql:String})", "TSVRaw", params={"sql": sql}
+                "SELECT formatQuery({sql:String})", "TSVRaw", params=bind_parameters({"sql": sql})
             ).bytes().decode())
             return self._readonly_session.query(
                 sql, "JSONCompact", params=bind_parameters(parameters)
