@@ -410,13 +410,22 @@ def test_a_path_variable_of_a_saved_or_loaded_file_is_logged_once(
     def read(path: str) -> object:
         return mltrace.load(path)
 
+    serving = mltrace.Component("serving")
+
+    @serving.run(output_vars=["path"], endpoint=True)
+    def serve() -> None:
+        path = mltrace.save([0.9], str(tmp_path / "predictions.pkl"))
+
     write()
     read(explicit)
+    serve()
     wrote, got = only_run("writer"), only_run("reader")
     assert [(p.name, len(p.version)) for p in wrote.output_pointers] == [
         ("report.txt", 0), (explicit, 64)]
     assert [(p.name, len(p.version)) for p in got.input_pointers] == [(explicit, 64)]
     assert got.dependencies == [wrote.id]
+    (served,) = only_run("serving").output_pointers  # endpoint=True's type is kept
+    assert (len(served.version), served.pointer_type) == (64, "ENDPOINT")
 
 
 def test_save_and_load_outside_a_run_log_nothing(home: Path, tmp_path: Path) -> None:

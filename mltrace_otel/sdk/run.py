@@ -276,6 +276,10 @@ def _prepended(first: list[PointerArg], pointers: _Pointers) -> _Pointers:
                 merged.setdefault((pointer, ""), None)
         elif pointer.version or pointer.name not in versioned:  # type: ignore[union-attr]
             merged.setdefault((pointer.name, pointer.version), pointer)  # type: ignore[union-attr]
+        else:  # the versioned pointer stands for it, with its type (endpoint=True's)
+            for (name, version), kept in pointers.items():
+                if name == pointer.name and version and kept is not None:  # type: ignore[union-attr]
+                    kept.pointer_type = pointer.pointer_type  # type: ignore[union-attr]
     for key, pointer in pointers.items():
         merged.setdefault(key, pointer)
     return merged
