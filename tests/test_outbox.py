@@ -420,4 +420,32 @@ def test_otel_sdk_disabled_is_said_once_and_flush_tells(home: Path, tmp_path: Pa
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["True", "False"]
     (warning,) = _warnings(proc.stderr)
-    assert "OTEL_SDK_DISABLED=true" in warning and "no run is recorded" in warning
+    assert warning == ("mltrace: a run was not recorded: OTEL_SDK_DISABLED=true turns "
+                       "OpenTelemetry off in this process; flush() returns False from now on")
+
+
+def test_runs_the_applications_sampler_drops_are_said_once(home: Path, tmp_path: Path) -> None:
+    """mltrace logs through the application's TracerProvider when it set one; if its sampler
+    drops a run, that is one warning and flush() says so."""
+    script = write_script(tmp_path, "sampled.py", """
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+
+        trace.set_tracer_provider(TracerProvider(sampler=ALWAYS_OFF))
+        import mltrace_otel as mltrace
+
+        @mltrace.Component("stage").run(output_vars=["target"])
+        def step():
+            target = "out.csv"
+
+        step()
+        step()
+        print(mltrace.flush())
+    """)
+    proc = subprocess.run([sys.executable, str(script)], env=subprocess_env(home),
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False"]
+    (warning,) = _warnings(proc.stderr)
+    assert "the application's TracerProvider does not record it" in warning

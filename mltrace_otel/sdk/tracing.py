@@ -48,10 +48,12 @@ ENV_OTLP_TRACES_TIMEOUT = "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"
 DEFAULT_EXPORT_TIMEOUT = 10.0
 """Seconds one export may take, for the ``otlp`` and the ``clickhouse`` backend alike."""
 ENV_OTLP_PROTOCOL = "OTEL_EXPORTER_OTLP_PROTOCOL"
-ENV_SDK_DISABLED = "OTEL_SDK_DISABLED"
 ENV_OTLP_TRACES_PROTOCOL = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
 OTLP_PROTOCOLS = ("http/protobuf", "grpc")
 """The OTLP transports the ``otlp`` backend speaks (the Python SDK has no ``http/json``)."""
+ENV_SDK_DISABLED = "OTEL_SDK_DISABLED"
+"""The standard switch that turns OpenTelemetry off in a process, mltrace's runs included
+(default: on); a run it drops is warned about once and makes ``flush()`` False."""
 
 _forked_child = False
 _live: weakref.WeakSet[Tracing] = weakref.WeakSet()
@@ -145,7 +147,25 @@ class ParentedTracer:
         span = self._tracer.start_span(name, context=context, **options)
         if not span.is_recording():
             self.unrecorded += 1
+            _warn_unrecorded()
         return span
+
+
+_warned_unrecorded = False
+
+
+def _warn_unrecorded() -> None:
+    """One warning per process for runs OpenTelemetry does not record."""
+    global _warned_unrecorded
+    if _warned_unrecorded:
+        return
+    _warned_unrecorded = True
+    if os.environ.get(ENV_SDK_DISABLED, "").strip().lower() == "true":
+        cause = f"{ENV_SDK_DISABLED}=true turns OpenTelemetry off in this process"
+    else:
+        cause = "the application's TracerProvider does not record it (its sampler)"
+    logger.warning("mltrace: a run was not recorded: %s; flush() returns False from now on",
+                   cause)
 
 
 def _requested_protocol() -> tuple[str, str]:
@@ -255,10 +275,6 @@ class Tracing:
         self.processor = MltraceSpanProcessor(exporter, in_worker_process())
         provider.add_span_processor(self.processor)
         self.tracer = ParentedTracer(provider.get_tracer(semconv.SCOPE_NAME, __version__))
-        if os.environ.get(ENV_SDK_DISABLED, "").strip().lower() == "true":
-            logger.warning("mltrace: %s=true turns OpenTelemetry off in this process: no run "
-                           "is recorded, and flush() returns False once one was dropped",
-                           ENV_SDK_DISABLED)
         self._closed = False
         _live.add(self)
         atexit.register(self._final_flush)
