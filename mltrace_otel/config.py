@@ -28,7 +28,6 @@ ENV_SERVICE_NAME: Final = "OTEL_SERVICE_NAME"
 
 BACKENDS: Final = ("local", "clickhouse", "otlp")
 DEFAULT_SERVICE_NAME: Final = "mltrace"
-_Number = TypeVar("_Number", int, float)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,10 +80,10 @@ def resolve(
     """Resolve settings from arguments, then the environment, then defaults.
 
     An unknown backend is a ConfigurationError, unless ``strict`` is off: then the settings
-    keep the name, for the tracing side to keep runs in the outbox (see ``unknown_backend``)."""
+    keep the name, for the tracing side to keep runs in the outbox."""
     chosen = (backend or os.environ.get(ENV_BACKEND) or "local").lower()
     if chosen not in BACKENDS and strict:
-        raise unknown_backend(chosen)
+        raise unknown_backend_error(chosen)
     home_path = Path(home or os.environ.get(ENV_HOME) or Path.home() / ".mltrace")
     return Settings(
         backend=chosen,
@@ -94,14 +93,18 @@ def resolve(
     )
 
 
-def unknown_backend(name: str) -> ConfigurationError:
+def unknown_backend_error(name: str) -> ConfigurationError:
     """The error of a backend name mltrace does not know."""
     return ConfigurationError(f"unknown backend {name!r}: choose one of {', '.join(BACKENDS)}")
 
 
+_Number = TypeVar("_Number", int, float)
+_warned_numbers: set[tuple[str, str]] = set()
+
+
 def number_env(name: str, default: _Number) -> _Number:
     """The positive number in the environment variable ``name`` (of ``default``'s type), or
-    ``default`` when it is unset, or with one warning when it is not such a number."""
+    ``default`` when it is unset, or (with one warning per value) not such a number."""
     raw = os.environ.get(name)
     if not raw:
         return default
@@ -109,8 +112,9 @@ def number_env(name: str, default: _Number) -> _Number:
         value = type(default)(raw)
     except ValueError:
         value = 0
-    if value > 0:
-        return value
+    if value > 0 or (name, raw) in _warned_numbers:
+        return value if value > 0 else default
+    _warned_numbers.add((name, raw))
     logging.getLogger("mltrace_otel").warning(
         "mltrace: %s=%r is not a positive %s; using %s", name, raw,
         "integer" if isinstance(default, int) else "number", default,

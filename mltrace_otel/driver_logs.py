@@ -27,11 +27,15 @@ class QuietLogs(logging.Filter):
 
     @contextlib.contextmanager
     def active(self) -> Iterator[None]:
+        outer = getattr(self.local, "active", False), getattr(self.local, "first", None)
         self.local.active, self.local.first = True, None
         try:
             yield
         finally:
-            self.local.active = False
+            if outer[0]:  # nested: the outer block goes on, with its own first record
+                self.local.active, self.local.first = outer
+            else:
+                self.local.active = False
 
     def attach(self, names: Iterable[str]) -> None:
         """Filter the records of the named loggers (a logger's filter sees only its own)."""

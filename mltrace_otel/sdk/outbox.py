@@ -4,9 +4,9 @@ Each file under ``$MLTRACE_HOME/outbox`` is one complete OTLP/HTTP request body 
 ``ExportTraceServiceRequest``, protobuf): lossless (typed attributes, events, links, status),
 readable by any OpenTelemetry tool, and deliverable by hand
 (``curl -H 'Content-Type: application/x-protobuf' --data-binary @FILE .../v1/traces``).
-Replay decodes it back into SDK spans and hands them to the configured server backend's
-exporter (``otlp`` or ``clickhouse``, whichever wrote them); a ``local`` process leaves the
-outbox alone, since its runs go to the spool.
+Replay decodes it back into SDK spans and hands them to the exporter of the replaying
+process's server backend (``otlp`` or ``clickhouse``, whichever process wrote them); a
+``local`` process leaves the outbox alone, since its runs go to the spool.
 
 Files are written to a temporary name, fsynced and renamed, so a file is whole or absent. The
 name is ``<ns>-<pid>-<random>-<spans>.binpb``: age and span count without opening it. The

@@ -30,7 +30,7 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 
 from mltrace_otel import semconv
 from mltrace_otel._version import __version__
-from mltrace_otel.config import ConfigurationError, Settings, unknown_backend
+from mltrace_otel.config import ConfigurationError, Settings, unknown_backend_error
 from mltrace_otel.sdk.delivery import DeliveringExporter
 from mltrace_otel.sdk.outbox import Outbox
 from mltrace_otel.sdk.propagation import environment_context
@@ -206,7 +206,7 @@ def _remote_exporter(settings: Settings) -> tuple[Any, str]:
         return otlp_exporter, f"the otlp backend ({_redacted(_otlp_target())})"
     if settings.backend != "clickhouse":  # a name config.resolve(strict=False) kept
         def refuse() -> SpanExporter:
-            raise unknown_backend(settings.backend)
+            raise unknown_backend_error(settings.backend)
 
         return refuse, f"the backend {settings.backend!r}"
     from mltrace_otel.sdk.clickhouse_exporter import ClickHouseSpanExporter

@@ -28,7 +28,7 @@ _STRING_LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'")
 _CHECK_SCOPE = re.compile(r":? In scope SELECT formatQuery\('(?:[^'\\]|\\.)*'\)")
 
 
-def check_error(message: str) -> str:
+def without_check_scope(message: str) -> str:
     """A ClickHouse error of the ``formatQuery`` that ``refuse_files`` needs, as the user's
     own SQL would have raised it (without the wrapping query's scope)."""
     return _CHECK_SCOPE.sub("", message)

@@ -25,9 +25,9 @@ from mltrace_otel.store.base import (
     Result,
     Store,
     StoreError,
-    check_error,
     in_thread,
     refuse_files,
+    without_check_scope,
 )
 from mltrace_otel.store.lock import StoreLock
 from mltrace_otel.store.values import bind_parameters
@@ -216,7 +216,7 @@ class LocalStore(Store):
         except StoreError:
             raise
         except Exception as error:
-            message = check_error(_first_line(error))
+            message = without_check_scope(_first_line(error))
             if "READONLY" in message or "readonly mode" in message:
                 message = "read-only SQL cannot write, change tables or read outside the store"
                 message += " (use --write for deliberate changes)"

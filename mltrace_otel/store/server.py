@@ -16,7 +16,7 @@ import numpy as np
 from mltrace_otel import clickhouse
 from mltrace_otel.config import Settings
 from mltrace_otel.secrets import redact
-from mltrace_otel.store.base import Result, Store, StoreError, check_error, refuse_files
+from mltrace_otel.store.base import Result, Store, StoreError, refuse_files, without_check_scope
 
 logger = logging.getLogger("mltrace_otel")
 
@@ -92,7 +92,7 @@ def _as_store_error() -> Iterator[None]:
         raise
     except Exception as error:
         lines = str(error).strip().splitlines() or [type(error).__name__]
-        message = redact(check_error(lines[0]))
+        message = redact(without_check_scope(lines[0]))
         if "READONLY" in message or "readonly mode" in message:
             message = "read-only SQL cannot write or change tables (use --write for deliberate "
             message += "changes)"
