@@ -111,6 +111,17 @@ def test_mltrace_entities_names_are_the_same_objects() -> None:
         assert getattr(entities, name) is getattr(mltrace, name), name
 
 
+def test_mltrace_entities_submodules_hold_the_same_classes() -> None:
+    """Older mltrace tests import ``from mltrace.entities import base_test, base_component``."""
+    import importlib
+
+    for module, name in (("base_component", "Component"), ("base_test", "Test"),
+                         ("component_run", "ComponentRun"), ("io_pointer", "IOPointer"),
+                         ("task", "Task")):
+        imported = importlib.import_module(f"mltrace_otel.entities.{module}")
+        assert getattr(imported, name) is getattr(mltrace, name), module
+
+
 def test_an_unlogged_component_runs_dictionary_is_mltraces() -> None:
     run = mltrace.ComponentRun("fresh")
     assert run.to_dictionary() == {

@@ -1,5 +1,6 @@
-"""mltrace compatibility: ``from mltrace.entities import ComponentRun, IOPointer, ...`` keeps
-working with the import swapped; each name is the one ``mltrace_otel`` itself exports."""
+"""mltrace compatibility: ``from mltrace.entities import ComponentRun, IOPointer, ...`` and
+mltrace's submodules (``from mltrace.entities import base_test, base_component``) keep working
+with the import swapped; each name is the one ``mltrace_otel`` itself exports."""
 
 from mltrace_otel.sdk.component import Component
 from mltrace_otel.sdk.datatests import Test

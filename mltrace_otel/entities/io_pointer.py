@@ -1,0 +1,5 @@
+"""mltrace's ``mltrace.entities.io_pointer``: ``IOPointer``."""
+
+from mltrace_otel.sdk.pointers import IOPointer
+
+__all__ = ["IOPointer"]

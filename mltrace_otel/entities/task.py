@@ -1,0 +1,5 @@
+"""mltrace's ``mltrace.entities.task``: ``Task``."""
+
+from mltrace_otel.sdk.not_built import Task
+
+__all__ = ["Task"]
