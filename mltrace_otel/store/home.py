@@ -13,8 +13,10 @@ error: the embedded store was never opened (nothing ran), or the server it went 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mltrace_otel.config import Settings
@@ -132,8 +134,10 @@ class HomeStore(Store):
                 if self._server is not None:
                     self._server.close()
                     self._server, self._server_key = None, None
-                if self._local is None:
-                    self._local = LocalStore(self._settings, served=self._served)
+                if self._local is None:  # asks about the home, not this object: no cycle
+                    self._local = LocalStore(
+                        self._settings, served=functools.partial(_served, self._settings.home)
+                    )
                 return self._local
             if self._local is not None:
                 self._local.close()  # its lock, if held, is the server's to take
@@ -147,9 +151,11 @@ class HomeStore(Store):
                 self._server_key = server.key
             return self._server
 
-    def _served(self) -> bool:
-        return discovery.running_server(self._settings.home) is not None
-
     def _server_still_runs(self) -> bool:
         server = discovery.running_server(self._settings.home)
         return server is not None and server.key == self._server_key
+
+
+def _served(home: Path) -> bool:
+    """Whether a server holds the store of ``home`` now."""
+    return discovery.running_server(home) is not None
