@@ -179,9 +179,14 @@ def test_component_facts_are_kept_once_per_insert_not_once_per_run(home: Path) -
     for _ in range(40):
         load()
     mltrace.flush()
-    etl.owner, etl.tags = "bob", ["clean"]
+    handed_over = mltrace.Component("etl", "bob", "loads", tags=["clean"])
+
+    @handed_over.run
+    def load_again() -> None:
+        pass
+
     for _ in range(30):
-        load()
+        load_again()
     mltrace.flush()
     mltrace.create_component("etl", "loads again", "", tags=["nightly"])
     assert len(mltrace.get_history("etl", limit=100)) == 70

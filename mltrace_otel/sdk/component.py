@@ -77,14 +77,40 @@ class Component:
             raise ValueError("a component needs a non-empty name")
         if isinstance(tags, str):
             tags = [tags]
-        self.name = name
-        self.owner = owner
-        self.description = description
-        self.tags = list(tags or [])
-        self.beforeTests = list(beforeTests or [])
-        self.afterTests = list(afterTests or [])
+        self._name = name
+        self._owner = owner
+        self._description = description
+        self._tags = list(tags or [])
+        self._before_tests = list(beforeTests or [])
+        self._after_tests = list(afterTests or [])
         self.beforeTriggers = list(beforeTriggers or [])
         self.afterTriggers = list(afterTriggers or [])
+
+    # Read-only, as mltrace's: a changed owner or tag is a new ``Component`` (or
+    # ``create_component``/``tag_component``), so runs logged so far keep what they had.
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def owner(self) -> str:
+        return self._owner
+
+    @property
+    def description(self) -> str:
+        return self._description
+
+    @property
+    def tags(self) -> list[str]:
+        return self._tags
+
+    @property
+    def beforeTests(self) -> list[Any]:
+        return self._before_tests
+
+    @property
+    def afterTests(self) -> list[Any]:
+        return self._after_tests
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
@@ -98,14 +124,12 @@ class Component:
         ``afterTests``); override it in a subclass. Does nothing by default."""
 
     def to_dictionary(self) -> dict[str, Any]:
-        """mltrace's dictionary form of the component."""
+        """mltrace's dictionary form of the component (its facts; the tests are classes)."""
         return {
             "name": self.name,
             "owner": self.owner,
             "description": self.description,
             "tags": list(self.tags),
-            "beforeTests": list(self.beforeTests),
-            "afterTests": list(self.afterTests),
         }
 
     @overload

@@ -83,7 +83,7 @@ class ComponentRun:
     ) -> None:
         if not isinstance(component_name, str) or not component_name:
             raise ValueError("a component run needs a non-empty component name")
-        self.component_name = component_name
+        self._component_name = component_name
         self.start_ns: int | None = None
         self.end_ns: int | None = None
         self._inputs: _Pointers = {}
@@ -111,6 +111,11 @@ class ComponentRun:
             self.add_outputs(outputs)
         if dependencies:
             self.set_upstream(list(dependencies))
+
+    @property
+    def component_name(self) -> str:
+        """The component this is a run of (read-only, as in mltrace)."""
+        return self._component_name
 
     # -- timestamps ------------------------------------------------------------------------
     def set_start_timestamp(self, ts: datetime | None = None) -> None:
@@ -143,8 +148,9 @@ class ComponentRun:
     # -- pointers --------------------------------------------------------------------------
     @property
     def inputs(self) -> list[IOPointer]:
-        """Input pointers in the order first added (duplicates collapsed)."""
-        return _materialize(self._inputs)
+        """Input pointers, duplicates collapsed, in mltrace's order: ``list(set(...))``, so
+        by hash. The span and the store keep them in the order first added."""
+        return list(set(_materialize(self._inputs)))
 
     @inputs.setter
     def inputs(self, pointers: Iterable[str | IOPointer]) -> None:
@@ -153,8 +159,8 @@ class ComponentRun:
 
     @property
     def outputs(self) -> list[IOPointer]:
-        """Output pointers in the order first added (duplicates collapsed)."""
-        return _materialize(self._outputs)
+        """Output pointers, duplicates collapsed, in mltrace's order (see ``inputs``)."""
+        return list(set(_materialize(self._outputs)))
 
     @outputs.setter
     def outputs(self, pointers: Iterable[str | IOPointer]) -> None:

@@ -61,6 +61,17 @@ def test_component_takes_mltraces_positional_order() -> None:
     assert (component.owner, component.description, component.tags) == ("me", "what", ["t"])
 
 
+def test_component_facts_are_read_only_as_in_mltrace() -> None:
+    component = mltrace.Component("c", "me", "what", [], [], ["t"])
+    for name in ("name", "owner", "description", "tags", "beforeTests", "afterTests"):
+        with pytest.raises(AttributeError):
+            setattr(component, name, "changed")
+    with pytest.raises(AttributeError):
+        mltrace.ComponentRun("c").component_name = "other"
+    assert component.to_dictionary() == {
+        "name": "c", "owner": "me", "description": "what", "tags": ["t"]}
+
+
 def test_register_takes_mltraces_positional_order() -> None:
     assert parameters(mltrace.register) == [
         "component_name", "inputs", "outputs", "input_vars", "output_vars", "input_kwargs",
