@@ -144,3 +144,17 @@ def test_an_unlogged_component_runs_dictionary_is_mltraces() -> None:
         run.notes = ["not", "text"]  # type: ignore[assignment]
     run.notes = "a note"
     assert run.to_dictionary()["notes"] == "a note"
+
+
+def test_component_run_pointers_come_in_mltraces_set_order() -> None:
+    """mltrace returned ``list(set(...))`` of the pointers; its tests compare with exactly
+    that (whatever the hash seed), while the span keeps the order added."""
+    pointers = [mltrace.IOPointer(f"in-{index}") for index in range(8)]
+    run = mltrace.ComponentRun("ordered")
+    run.add_inputs(pointers)
+    run.add_inputs(pointers[:3])  # duplicates collapse
+    for pointer in pointers:
+        run.add_output(pointer)
+    assert run.inputs == list(set(pointers))
+    assert run.outputs == list(set(pointers))
+    assert run.pointer_columns()[0][0] == [pointer.name for pointer in pointers]
