@@ -270,6 +270,18 @@ def test_a_full_disk_under_the_store_quarantines_nothing(tmp_path: Path) -> None
         assert run_script(raw, home).stdout.split() == ["2000"]
 
 
+def _run_while_read_only(
+    mount: Path, script: Path, home: Path
+) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` while the filesystem at ``mount`` is remounted read-only."""
+    subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+    try:
+        return subprocess.run([sys.executable, str(script)], env=subprocess_env(home),
+                              capture_output=True, text=True, timeout=PROCESS_TIMEOUT)
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(mount)], check=True)
+
+
 def test_a_read_only_spool_folder_leaves_queries_working(tmp_path: Path) -> None:
     """Readers cannot claim files in a read-only spool: queries answer from the store with
     one warning, and take the runs once the folder is writable again."""
@@ -283,12 +295,7 @@ def test_a_read_only_spool_folder_leaves_queries_working(tmp_path: Path) -> None
         shutil.rmtree(spool)
         spool.symlink_to(mount)
         run_script(writer, home, "waiting", "7")
-        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
-        try:
-            proc = subprocess.run([sys.executable, str(reader)], env=subprocess_env(home),
-                                  capture_output=True, text=True, timeout=PROCESS_TIMEOUT)
-        finally:
-            subprocess.run(["mount", "-o", "remount,rw", str(mount)], check=True)
+        proc = _run_while_read_only(mount, reader, home)
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout.split() == ["5"]
         (warning,) = proc.stderr.splitlines()
@@ -301,12 +308,7 @@ def test_a_read_only_spool_folder_leaves_queries_working(tmp_path: Path) -> None
         left.mkdir(parents=True)
         for published in mount.glob("*.arrow"):
             published.rename(left / published.name)
-        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
-        try:
-            proc = subprocess.run([sys.executable, str(reader)], env=subprocess_env(home),
-                                  capture_output=True, text=True, timeout=PROCESS_TIMEOUT)
-        finally:
-            subprocess.run(["mount", "-o", "remount,rw", str(mount)], check=True)
+        proc = _run_while_read_only(mount, reader, home)
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout.split() == ["16"]
         assert "cannot take runs from the spool" in proc.stderr
