@@ -88,6 +88,15 @@ def test_an_output_read_downstream_is_not_final(home: Path) -> None:
     assert sorted(output.name for output in result.final_outputs) == ["end", "leaf"]
 
 
+def test_every_reader_of_a_pointer_is_at_level_0(home: Path) -> None:
+    """A reader that also reads another reader's output stays at level 0, listed once."""
+    log_run("ingest", 0, [], ["raw.csv"])
+    log_run("featurize", 1, ["raw.csv"], ["features.parquet"])
+    log_run("report", 2, ["raw.csv", "features.parquet"], ["report.html"])
+    levels = [(level, run.component_name) for level, run in mltrace.impact("raw.csv").runs]
+    assert sorted(levels) == [(0, "featurize"), (0, "report")]
+
+
 def test_unknown_id(home: Path) -> None:
     log_run("a", 0, [], ["x"])
     with pytest.raises(mltrace.NotFoundError, match="neither a pointer"):

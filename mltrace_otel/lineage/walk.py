@@ -16,10 +16,12 @@ def depth_first(
     descending: bool = False,
 ) -> list[tuple[int, T]]:
     """``(level, run)`` pairs: each run once, at the level where a depth-first walk from
-    ``roots`` meets it first, visiting children in ``key`` order."""
+    ``roots`` meets it first, visiting children in ``key`` order; a root is always at level 0
+    (a reader of an impact's pointer that also reads another reader's output stays one)."""
     ordered: list[tuple[int, T]] = []
     visited: set[str] = set()
     stack = [(root, 0) for root in reversed(roots)]
+    starts = set(roots)
     while stack:
         run_id, level = stack.pop()
         if run_id in visited or run_id not in runs:
@@ -29,7 +31,7 @@ def depth_first(
         below = children.get(run_id)
         if not below:  # a leaf: most runs of a fan-out
             continue
-        following = sorted((child for child in below if child in runs), key=key,
-                           reverse=not descending)
+        following = sorted((child for child in below if child in runs and child not in starts),
+                           key=key, reverse=not descending)
         stack.extend((child, level + 1) for child in following)
     return ordered
