@@ -4,6 +4,7 @@ flag or unflag of an output id wins, and flags survive restarts like runs do."""
 from __future__ import annotations
 
 from mltrace_otel import state
+from mltrace_otel.query.models import spec_argument
 from mltrace_otel.query.runs import NotFoundError
 from mltrace_otel.store import Store, sql
 
@@ -18,9 +19,10 @@ def flagged_output_ids(store: Store) -> list[str]:
     return [row[0] for row in store.query(sql.load("flagged")).rows]
 
 
-def flag_output_id(output_id: str) -> bool:
+def flag_output_id(id: str | None = None, *, output_id: str | None = None) -> bool:
     """Flag an output as bad; returns True (as mltrace). Raises ``NotFoundError`` when no run
-    read or wrote it."""
+    read or wrote it. ``output_id=`` is mltrace's name for ``id``."""
+    output_id = spec_argument(id, output_id, ("id", "output_id"))
     store = state.store()
     if not pointer_known(store, output_id):
         raise NotFoundError(f"cannot flag {output_id!r}: no run read or wrote it")
@@ -28,10 +30,11 @@ def flag_output_id(output_id: str) -> bool:
     return True
 
 
-def unflag_output_id(output_id: str) -> bool:
+def unflag_output_id(id: str | None = None, *, output_id: str | None = None) -> bool:
     """Clear the flag of an output; returns False (the flag's value, as mltrace). Raises
     ``NotFoundError`` for an id that is neither flagged nor read or written by any run
-    (unflagging a known, unflagged id is a no-op)."""
+    (unflagging a known, unflagged id is a no-op). ``output_id=`` is mltrace's name for ``id``."""
+    output_id = spec_argument(id, output_id, ("id", "output_id"))
     store = state.store()
     if output_id not in flagged_output_ids(store):
         if not pointer_known(store, output_id):

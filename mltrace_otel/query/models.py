@@ -142,6 +142,21 @@ def timestamp(ns: int) -> datetime:
     return _EPOCH + timedelta(0, 0, ns // 1000)  # positional: a third faster than by keyword
 
 
+def spec_argument(value: Any, mltrace_value: Any, names: tuple[str, str]) -> Any:
+    """The argument given under SPEC's name or mltrace's (``names``: SPEC's, then mltrace's),
+    exactly one of them."""
+    if (value is None) == (mltrace_value is None):
+        raise TypeError(f"give {names[0]} (or mltrace's {names[1]}=), once")
+    return mltrace_value if value is None else value
+
+
+def micros(moment: datetime) -> int:
+    """Microseconds since the epoch of ``moment`` (naive: UTC), exactly: a Run's timestamps
+    are microsecond-precise."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return (aware - _EPOCH) // timedelta(microseconds=1)
+
+
 def runs_from_records(records: Iterable[Sequence[Any]]) -> list[Run]:
     """Runs from [span id, record fields] pairs (``mltrace_otel.store.records.read``)."""
     runs = []

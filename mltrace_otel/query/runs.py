@@ -6,14 +6,20 @@ import re
 import sys
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mltrace_otel import state
 from mltrace_otel.lineage import dependencies as _dependencies
 from mltrace_otel.lineage.downstream import RunFacts, facts_of, with_continued_outputs
 from mltrace_otel.lineage.walk import depth_first
-from mltrace_otel.query.models import ComponentInfo, Run, runs_from_records
+from mltrace_otel.query.models import (
+    ComponentInfo,
+    Run,
+    micros,
+    runs_from_records,
+    spec_argument,
+)
 from mltrace_otel.query.notes import attach_notes
 from mltrace_otel.query.staleness import attach_staleness
 from mltrace_otel.store import Store, records
@@ -24,8 +30,6 @@ if TYPE_CHECKING:
 
 MIN_PREFIX = 6
 _HEX = re.compile(r"^[0-9a-f]+$")
-_EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_LATEST = datetime(2262, 1, 1, tzinfo=timezone.utc)
 
 
 class NotFoundError(RuntimeError):
@@ -177,22 +181,21 @@ def get_history(
     """Runs of a component, newest first; ``limit=None`` returns all of them (as in mltrace)."""
     parameters = {
         "component": component_name,
-        "lower": _bound(date_lower, _EARLIEST),
-        "upper": _bound(date_upper, _LATEST),
+        "lower_us": _bound_us(date_lower, -(2**63)),
+        "upper_us": _bound_us(date_upper, 2**63 - 1),
         "limit": _ALL if limit is None else max(int(limit), 0),
     }
     ids = [row[0] for row in _store().query(_sql.load("history"), parameters).rows]
     return _ordered_runs(ids)
 
 
-def get_recent_run_ids(limit: int = 5, last_run_id: str | None = None) -> list[str]:
-    """Ids of the most recent runs of any component, newest first. With ``last_run_id``
-    (mltrace's paging), the runs that started no later than that run, without it."""
-    count = max(int(limit), 0)
+def get_recent_run_ids(limit: int | None = 5, last_run_id: str | None = None) -> list[str]:
+    """Ids of the most recent runs of any component, newest first (``limit=None``: all).
+    With ``last_run_id`` (mltrace's paging), the runs after that one in the same order."""
+    count = _ALL if limit is None else max(int(limit), 0)
     if last_run_id:
-        last = get_component_run_information(last_run_id)
-        parameters = {"limit": count, "before": last.start_timestamp, "last": last.id}
-        rows = _store().query(_sql.load("recent_before"), parameters).rows
+        last = resolve_run_id(last_run_id)
+        rows = _store().query(_sql.load("recent_before"), {"limit": count, "last": last}).rows
     else:
         store, sql = _store(), _sql.load("recent")
         rows = store.query(sql, {"limit": count, "candidates": 2 * count + 16}).rows
@@ -209,13 +212,14 @@ _ALL = 2**63 - 1
 """LIMIT for "every row" (mltrace's ``limit=None``)."""
 
 
-def _bound(value: datetime | None, default: datetime) -> datetime:
-    """A date bound for a query; mltrace's ``datetime.min``/``datetime.max`` are open bounds."""
+def _bound_us(value: datetime | None, default: int) -> int:
+    """A date bound in microseconds since the epoch (naive: UTC; any year); mltrace's
+    ``datetime.min``/``datetime.max`` are open bounds."""
     if value is None or value in (datetime.min, datetime.max):
         return default
     if not isinstance(value, datetime):
         raise TypeError(f"date bounds are datetimes, got {type(value).__name__}")
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return micros(value)
 
 
 # -- lineage -------------------------------------------------------------------------------
@@ -298,9 +302,13 @@ def _components(name: str = "", tag: str = "", owner: str = "") -> list[Componen
     ]
 
 
-def get_component_information(component_name: str) -> ComponentInfo:
-    """Name, description, owner and tags of a component."""
-    found = _components(name=component_name)
+def get_component_information(
+    name: str | None = None, *, component_name: str | None = None
+) -> ComponentInfo:
+    """Name, description, owner and tags of a component (``component_name=`` is mltrace's
+    name for ``name``)."""
+    component_name = spec_argument(name, component_name, ("name", "component_name"))
+    found = _components(name=component_name) if component_name else []
     if not found:
         raise NotFoundError(f"no component named {component_name!r}")
     return found[0]

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
 
-from mltrace_otel.query.models import Run
+from mltrace_otel.query.models import Run, micros
 from mltrace_otel.store import Store, sql
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def attach_staleness(store: Store, runs: Iterable[Run]) -> None:
@@ -22,7 +19,7 @@ def attach_staleness(store: Store, runs: Iterable[Run]) -> None:
     pairs = [(run, dependency) for run in by_id.values() for dependency in run.dependencies]
     if not pairs:
         return
-    facts = {run.id: (run.component_name, _micros(run.start_timestamp)) for run in by_id.values()}
+    facts = {run.id: (run.component_name, micros(run.start_timestamp)) for run in by_id.values()}
     missing = list(dict.fromkeys(dep for _, dep in pairs if dep not in facts))
     if missing:
         rows = store.query(sql.load("run_starts"), {"ids": missing}).rows
@@ -44,7 +41,3 @@ def attach_staleness(store: Store, runs: Iterable[Run]) -> None:
     for run_id, messages in store.query(sql.load("staleness"), parameters).rows:
         by_id[run_id].stale.extend(messages)
 
-
-def _micros(moment: datetime) -> int:
-    """Microseconds since the epoch, exactly (a run's timestamps are microsecond-precise)."""
-    return (moment - _EPOCH) // timedelta(microseconds=1)

@@ -139,6 +139,61 @@ def test_recent_run_ids_page_with_last_run_id(home: Path) -> None:
     assert mltrace.get_recent_run_ids(2, newest_first[1]) == newest_first[2:4]
 
 
+def test_paging_visits_every_run_once_when_starts_tie(home: Path) -> None:
+    """Runs that started at the same moment (or in the same microsecond, stored apart in
+    nanoseconds) page in the listing's own order: each once, then an empty page."""
+    ids = [explicit("tied", [], [f"t{m}"], T0) for m in range(3)]
+    ids.append(explicit("later", [], ["l"], T0 + timedelta(minutes=1)))
+    for nanos in (256, 768):  # the same microsecond, the same run record but the start
+        run = mltrace.ComponentRun("close", T0 + timedelta(minutes=2))
+        run.start_ns += nanos  # type: ignore[operator]
+        run.set_end_timestamp(T0 + timedelta(minutes=3))
+        run.add_output(f"c{nanos}")
+        mltrace.log_component_run(run)
+        ids.append(run.id)
+    everything = mltrace.get_recent_run_ids(limit=None)
+    assert sorted(everything) == sorted(ids)
+    for size in (1, 2, 3):
+        pages, last = [], None
+        while page := mltrace.get_recent_run_ids(size, last):
+            pages += page
+            last = page[-1]
+            assert len(pages) <= len(ids)
+        assert pages == everything
+
+
+def test_a_runs_own_start_timestamp_bounds_its_history(home: Path) -> None:
+    """Starts are stored in nanoseconds, given back in microseconds: bounds compare there."""
+    run = mltrace.ComponentRun("precise", T0)
+    run.start_ns += 789  # type: ignore[operator]
+    run.set_end_timestamp(T0 + timedelta(minutes=1))
+    mltrace.log_component_run(run)
+    (found,) = mltrace.get_history("precise")
+    start = found.start_timestamp
+    assert [r.id for r in mltrace.get_history("precise", 10, start, start)] == [run.id]
+    far = [datetime.max.replace(tzinfo=timezone.utc), datetime(9999, 12, 31), datetime(2300, 1, 1)]
+    for upper in far:
+        assert len(mltrace.get_history("precise", date_upper=upper)) == 1
+    assert len(mltrace.get_history("precise", date_lower=datetime.min.replace(tzinfo=timezone.utc),
+                                   date_upper=datetime(1800, 1, 1))) == 0
+    assert mltrace.get_history("precise", date_lower=datetime(2300, 1, 1)) == []
+
+
+def test_spec_and_mltrace_keyword_names_both_work(home: Path) -> None:
+    explicit("named", [], ["named.csv"], T0)
+    mltrace.create_component("named", "a component", "me")
+    assert mltrace.get_component_information(name="named").owner == "me"
+    assert mltrace.get_component_information(component_name="named").owner == "me"
+    assert mltrace.flag_output_id(id="named.csv") is True
+    assert mltrace.unflag_output_id(output_id="named.csv") is False
+    assert mltrace.flag_output_id(output_id="named.csv") is True
+    assert mltrace.unflag_output_id(id="named.csv") is False
+    with pytest.raises(TypeError):
+        mltrace.flag_output_id("named.csv", output_id="named.csv")
+    with pytest.raises(mltrace.NotFoundError):
+        mltrace.get_component_information("")
+
+
 def test_web_trace_is_mltraces_ui_tree(home: Path) -> None:
     first = explicit("ingest", ["raw.csv"], ["clean.csv"], T0)
     second = explicit("train", ["clean.csv"], ["model.pkl"], T0 + timedelta(minutes=1))
