@@ -260,3 +260,12 @@ def test_brackets_in_names_are_printed_verbatim(home: Path, run_cli) -> None:
     assert shown.returncode == 0, shown.stderr
     for text in ("stage[bold]x[/bold]", "in[red].csv", "[JIRA-12] out.csv"):
         assert text in shown.stdout
+
+
+def test_a_server_url_without_a_backend_is_pointed_out(home: Path, run_cli) -> None:
+    """MLTRACE_CLICKHOUSE_URL alone leaves the default backend, local: one line says so
+    (without the URL's password) instead of answering silently from an empty store."""
+    shown = run_cli("recent", "--json", MLTRACE_CLICKHOUSE_URL="http://u:s3cret@127.0.0.1:1/db")
+    assert shown.returncode == 0 and json.loads(shown.stdout) == []
+    (line,) = shown.stderr.splitlines()
+    assert "MLTRACE_BACKEND=clickhouse" in line and "s3cret" not in line
