@@ -1,7 +1,8 @@
--- Staleness (SPEC 3.4) of (run, dependency) pairs, given as JSONCompactEachRow lines in
--- {pairs} (position, run id, run start, run threshold in seconds, dependency id, dependency
--- component, dependency start; starts in microseconds since the epoch, the precision of a
--- run's timestamps); one row of messages per stale pair, in pair order.
+-- Staleness (SPEC 3.4) of (run, dependency) pairs, given as arrays of one element per pair:
+-- run ids, run starts, run thresholds in seconds, dependency ids, dependency components,
+-- dependency starts (starts in microseconds since the epoch, the precision of a run's
+-- timestamps); one row of messages per stale pair, in pair order. Arrays, not a table
+-- function over text: a read-only user (readonly=1) may run it.
 -- Rule 1: the dependency started more than the threshold before the run.
 -- Rule 2: the dependency's component has runs that began after the dependency and before
 -- the run. The runs of {components} in [lower_us, upper_us] (a primary-key range of
@@ -12,13 +13,15 @@
 -- is the difference: one sort, however many pairs (two ASOF joins cost 1.3-1.9x as much).
 WITH
     pairs AS (
-        SELECT *
-        FROM format(
-            JSONCompactEachRow,
-            'position UInt32, RunId String, RunStart Int64, ThresholdSeconds Int64,
-             DepId String, DepComponent String, DepStart Int64',
-            {pairs:String}
-        )
+        SELECT toUInt32(pair.1) AS position, pair.2 AS RunId, pair.3 AS RunStart,
+               pair.4 AS ThresholdSeconds, pair.5 AS DepId, pair.6 AS DepComponent,
+               pair.7 AS DepStart
+        FROM system.one
+        ARRAY JOIN arrayZip(
+            range(length({run_ids:Array(String)})), {run_ids:Array(String)},
+            {run_starts:Array(Int64)}, {thresholds:Array(Int64)}, {dep_ids:Array(String)},
+            {dep_components:Array(String)}, {dep_starts:Array(Int64)}
+        ) AS pair
     ),
     points AS (
         SELECT Component, toUnixTimestamp64Micro(StartTime) AS StartUs, 1 AS Order,

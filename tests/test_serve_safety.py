@@ -16,6 +16,7 @@ from pathlib import Path
 import clickhouse_connect
 import pytest
 from _serve import ServeProcess, free_port, start_serve
+from _support import subprocess_env
 from clickhouse_connect.driver.exceptions import DatabaseError
 
 PASSWORD = "s3cret-Pa55"
@@ -143,3 +144,37 @@ def test_non_loopback_bind_needs_passwords(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60, env={**env, "MLTRACE_SERVE_PASSWORD": "pw"},
     )
     assert proc.returncode != 0 and "grafana" in proc.stderr
+
+
+def test_the_read_only_user_runs_every_reading_command(tmp_path: Path) -> None:
+    """A dashboard's read-only user (readonly=1) can trace, inspect, review and check
+    staleness and impact from the CLI: no query of theirs needs a table function."""
+    home = tmp_path / "home"
+    with_runs = [sys.executable, "-c", (
+        "import datetime as dt, mltrace_otel as m\n"
+        "t = dt.datetime(2024, 1, 1)\n"
+        "for day, (ins, outs) in enumerate([([], ['raw.csv']), (['raw.csv'], ['model.pkl']),"
+        " ([], ['raw.csv']), (['model.pkl'], ['preds'])]):\n"
+        "    r = m.ComponentRun(f'stage{day}', t + dt.timedelta(days=40 * day),"
+        " t + dt.timedelta(days=40 * day, hours=1))\n"
+        "    r.add_inputs(ins); r.add_outputs(outs); m.log_component_run(r)\n"
+        "m.flag_output_id('preds')\n")]
+    subprocess.run(with_runs, env=subprocess_env(home), check=True,
+                   timeout=120)
+    server = start_serve(home, "--readonly-user", "grafana", otlp=False,
+                         MLTRACE_SERVE_PASSWORD=PASSWORD,
+                         MLTRACE_SERVE_READONLY_PASSWORD=READER_PASSWORD)
+    try:
+        url = f"http://grafana:{READER_PASSWORD}@127.0.0.1:{server.port}/default"
+        for command in (["trace", "preds"], ["stale"], ["impact", "raw.csv"], ["review"],
+                        ["recent"], ["history", "stage1"]):
+            shown = subprocess.run(
+                [sys.executable, "-m", "mltrace_otel.cli", *command, "--json", "--url", url],
+                env=subprocess_env(tmp_path / "elsewhere"),
+                capture_output=True, text=True, timeout=120,
+            )
+            assert shown.returncode == 0, (command, shown.stderr)
+            assert READER_PASSWORD not in shown.stdout + shown.stderr
+        assert "was run 40 days ago" in shown.stdout  # history of stage1: stale by rule 1
+    finally:
+        server.stop()

@@ -3,7 +3,6 @@ queried, from each run's dependencies and its own ``staleness_threshold``."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 
 from mltrace_otel.query.models import Run, micros
@@ -27,13 +26,13 @@ def attach_staleness(store: Store, runs: Iterable[Run]) -> None:
     known = [(run, dep) for run, dep in pairs if dep in facts]
     if not known:
         return
-    lines = (
-        json.dumps([position, run.id, facts[run.id][1], run.staleness_threshold, dep,
-                    *facts[dep]])
-        for position, (run, dep) in enumerate(known)
-    )
     parameters = {
-        "pairs": "\n".join(lines),
+        "run_ids": [run.id for run, _ in known],
+        "run_starts": [facts[run.id][1] for run, _ in known],
+        "thresholds": [run.staleness_threshold for run, _ in known],
+        "dep_ids": [dep for _, dep in known],
+        "dep_components": [facts[dep][0] for _, dep in known],
+        "dep_starts": [facts[dep][1] for _, dep in known],
         "components": sorted({facts[dep][0] for _, dep in known}),
         "lower_us": min(facts[dep][1] for _, dep in known),
         "upper_us": max(facts[run.id][1] for run, _ in known),
