@@ -192,3 +192,19 @@ def test_cli_errors_are_one_line(original: dict[str, str], run_cli) -> None:
     both = run_cli("unflag", "iop_3", "--all")
     assert both.returncode != 0 and "either OUTPUT_ID or --all" in both.stderr
     assert "Traceback" not in unknown.stderr + both.stderr
+
+
+def test_cli_review_shows_each_runs_status(home: Path, run_cli) -> None:
+    stage = mltrace.Component("fails")
+
+    @stage.run(output_vars=["out"])
+    def step() -> None:
+        out = "bad.csv"  # noqa: F841 (logged as the output)
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError):
+        step()
+    mltrace.flag_output_id("bad.csv")
+    (row,) = [line for line in run_cli("review", check=True).stdout.splitlines()
+              if "fails" in line]
+    assert "ERROR" in row

@@ -127,8 +127,12 @@ def rows_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     console.print(table)
 
 
-def _stale_marker(run: Run) -> str:
-    return "stale" if run.stale else ""
+def _status(run: Run) -> Text:
+    """The run's status, and whether it is stale (in yellow)."""
+    shown = Text(run.status, style="red" if run.status == "ERROR" else "")
+    if run.stale:
+        shown.append(", stale", style="yellow")
+    return shown
 
 
 def review_table(review: Review) -> None:
@@ -148,7 +152,7 @@ def review_table(review: Review) -> None:
             Text(run.component_name),
             run.id,
             _time(run),
-            Text(_stale_marker(run), style="yellow"),
+            _status(run),
             Text(_names(run.outputs)),
         )
     console.print(table)
