@@ -150,10 +150,12 @@ def query_variable(name: str, label: str, query: str,
 
 
 def dashboard(uid: str, title: str, description: str) -> gd.Dashboard:
+    """A dashboard of the folder, with ``jaeger_url``, which every trace id links through."""
     return (gd.Dashboard(title).uid(uid).description(description).tags(TAGS)
             .time("now-7d", "now").timezone("utc").editable()
             .link(gd.DashboardLink("mltrace dashboards").type(dm.DashboardLinkType.DASHBOARDS)
-                  .tags(TAGS).as_dropdown(True).include_vars(False).keep_time(True)))
+                  .tags(TAGS).as_dropdown(True).include_vars(False).keep_time(True))
+            .with_variable(gd.ConstantVariable("jaeger_url").value("http://localhost:16686")))
 
 
 def overview() -> gd.Dashboard:
@@ -186,7 +188,6 @@ def trace() -> gd.Dashboard:
         dashboard("mltrace-trace", "mltrace: Trace",
                   "Which runs, of which code and data, produced this output (`mltrace trace`).")
         .with_variable(query_variable("output_id", "Output id", "grafana/var_outputs"))
-        .with_variable(gd.ConstantVariable("jaeger_url").value("http://localhost:16686"))
         .with_panel(node_graph("Lineage of ${output_id}", "trace", at(0, 0, 24, 12),
                                "Runs as nodes (component, status, staleness); edges from each "
                                "dependency to the run that read it."))

@@ -5,6 +5,7 @@ the datasource and dashboard provisioning the plugin expects."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 from pathlib import Path
 from types import ModuleType
@@ -72,6 +73,19 @@ def test_variables_and_macros_only_in_safe_forms() -> None:
         text = MACROS.sub("", SAFE_VARIABLE.sub("", query.raw_sql))
         assert "$" not in text, f"{query.dashboard} / {query.where}"
         assert "{{" not in query.raw_sql, f"{query.dashboard} / {query.where}: a placeholder"
+
+
+def test_every_variable_a_dashboard_uses_is_defined_there() -> None:
+    """A link or title naming ``${name}`` needs the variable on that dashboard (Grafana leaves
+    an unknown one as text: a link to ``${jaeger_url}/trace/...``); ``__`` names are
+    Grafana's own."""
+    for path in sorted(DASHBOARDS.glob("*.json")):
+        text = path.read_text()
+        board = json.loads(text)
+        defined = {variable["name"] for variable in board["templating"]["list"]}
+        used = set(re.findall(r"\$\{([A-Za-z]\w*)", text)) | set(
+            re.findall(r"\$([A-Za-z]\w*)", text))
+        assert used <= defined, f"{path.name}: {sorted(used - defined)} used, not defined"
 
 
 def test_panels_use_the_provisioned_datasource() -> None:
