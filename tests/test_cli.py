@@ -265,7 +265,13 @@ def test_brackets_in_names_are_printed_verbatim(home: Path, run_cli) -> None:
 def test_a_server_url_without_a_backend_is_pointed_out(home: Path, run_cli) -> None:
     """MLTRACE_CLICKHOUSE_URL alone leaves the default backend, local: one line says so
     (without the URL's password) instead of answering silently from an empty store."""
-    shown = run_cli("recent", "--json", MLTRACE_CLICKHOUSE_URL="http://u:s3cret@127.0.0.1:1/db")
+    from _serve import serve_process
+
+    url = "http://u:s3cret@127.0.0.1:1/db"
+    shown = run_cli("recent", "--json", MLTRACE_CLICKHOUSE_URL=url)
     assert shown.returncode == 0 and json.loads(shown.stdout) == []
     (line,) = shown.stderr.splitlines()
     assert "MLTRACE_BACKEND=clickhouse" in line and "s3cret" not in line
+    with serve_process(home, otlp=False):  # the command runs there: the warning stays here
+        served = run_cli("recent", "--json", MLTRACE_CLICKHOUSE_URL=url)
+    assert served.returncode == 0 and served.stderr.splitlines() == [line]

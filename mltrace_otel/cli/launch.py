@@ -31,6 +31,7 @@ _LOCAL_OPTIONS = ("--url", "--address", "--help", "-h")
 
 def run() -> None:
     """Entry point of the ``mltrace`` script."""
+    _warn_if_the_url_is_unused(sys.argv[1:])
     code = forward(sys.argv[1:])
     if code is not None:
         sys.exit(code)
@@ -72,6 +73,21 @@ def exit_now(code: object) -> NoReturn:
         with contextlib.suppress(OSError, ValueError):  # a closed pipe (`mltrace recent | head`)
             stream.flush()
     os._exit(status)
+
+
+def _warn_if_the_url_is_unused(args: list[str]) -> None:
+    """A store command with MLTRACE_CLICKHOUSE_URL set but no MLTRACE_BACKEND: the default
+    backend, local, ignores the URL; say so (in this process: the user's environment) rather
+    than answer from an empty embedded store."""
+    from mltrace_otel import config
+
+    if (args and args[0] in discovery.STORE_COMMANDS
+            and not any(arg.split("=", 1)[0] in _LOCAL_OPTIONS for arg in args[1:])
+            and os.environ.get(config.ENV_CLICKHOUSE_URL)
+            and not os.environ.get(config.ENV_BACKEND)):
+        print(f"mltrace: {config.ENV_CLICKHOUSE_URL} is set but {config.ENV_BACKEND} is not, so "
+              f"this reads the embedded store under MLTRACE_HOME; set {config.ENV_BACKEND}="
+              "clickhouse (or otlp) to query that server", file=sys.stderr)
 
 
 def forward(args: list[str]) -> int | None:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
 import mltrace_otel as mltrace
-from mltrace_otel import config
 from mltrace_otel.secrets import redact
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -30,8 +28,6 @@ def store_options(command: F) -> F:
                 mltrace.set_db_uri(url)
             elif address:
                 mltrace.set_address(address)
-            else:
-                _warn_if_the_url_is_unused()
             return command(*args, **kwargs)
         except (mltrace.NotFoundError, mltrace.StoreError, mltrace.ConfigurationError) as error:
             raise click.ClickException(redact(str(error))) from None
@@ -40,12 +36,3 @@ def store_options(command: F) -> F:
 
     return wrapper
 
-
-def _warn_if_the_url_is_unused() -> None:
-    """MLTRACE_CLICKHOUSE_URL without MLTRACE_BACKEND: the default backend, local, ignores it;
-    say so rather than answer from an empty embedded store."""
-    if os.environ.get(config.ENV_CLICKHOUSE_URL) and not os.environ.get(config.ENV_BACKEND):
-        click.echo(f"mltrace: {config.ENV_CLICKHOUSE_URL} is set but {config.ENV_BACKEND} is "
-                   f"not, so this reads the embedded store under MLTRACE_HOME; set "
-                   f"{config.ENV_BACKEND}=clickhouse (or otlp) to query that server",
-                   err=True)

@@ -183,7 +183,7 @@ def get_history(
         "component": component_name,
         "lower_us": _bound_us(date_lower, -(2**63)),
         "upper_us": _bound_us(date_upper, 2**63 - 1),
-        "limit": _ALL if limit is None else max(int(limit), 0),
+        "limit": _count(limit),
     }
     ids = [row[0] for row in _store().query(_sql.load("history"), parameters).rows]
     return _ordered_runs(ids)
@@ -192,13 +192,14 @@ def get_history(
 def get_recent_run_ids(limit: int | None = 5, last_run_id: str | None = None) -> list[str]:
     """Ids of the most recent runs of any component, newest first (``limit=None``: all).
     With ``last_run_id`` (mltrace's paging), the runs after that one in the same order."""
-    count = _ALL if limit is None else max(int(limit), 0)
+    count = _count(limit)
     if last_run_id:
         last = resolve_run_id(last_run_id)
         rows = _store().query(_sql.load("recent_before"), {"limit": count, "last": last}).rows
     else:
         store, sql = _store(), _sql.load("recent")
-        rows = store.query(sql, {"limit": count, "candidates": 2 * count + 16}).rows
+        candidates = _EVERY_ROW if count == _ALL else 2 * count + 16
+        rows = store.query(sql, {"limit": count, "candidates": candidates}).rows
         if len(rows) < count:  # duplicated spans among the newest rows, or a small store
             rows = store.query(sql, {"limit": count, "candidates": _EVERY_ROW}).rows
     return [row[0] for row in rows]
@@ -210,6 +211,11 @@ _EVERY_ROW = 2**64 - 1
 
 _ALL = 2**63 - 1
 """LIMIT for "every row" (mltrace's ``limit=None``)."""
+
+
+def _count(limit: int | None) -> int:
+    """A ``limit`` argument as a LIMIT: None or anything past the largest is every row."""
+    return _ALL if limit is None else min(max(int(limit), 0), _ALL)
 
 
 def _bound_us(value: datetime | None, default: int) -> int:

@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from opentelemetry import trace
@@ -22,6 +22,9 @@ from mltrace_otel.sdk.pointers import IOPointer, PointerType, cached_type_name
 logger = logging.getLogger("mltrace_otel")
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
 def to_nanos(timestamp: datetime | float | int | None) -> int:
     """Nanoseconds since the epoch; a naive ``datetime`` is UTC, ``None`` is now.
 
@@ -32,7 +35,7 @@ def to_nanos(timestamp: datetime | float | int | None) -> int:
     if isinstance(timestamp, datetime):
         if timestamp.tzinfo is None:
             timestamp = timestamp.replace(tzinfo=timezone.utc)
-        delta = timestamp - datetime(1970, 1, 1, tzinfo=timezone.utc)
+        delta = timestamp - _EPOCH
         return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
     if isinstance(timestamp, (int, float)) and not isinstance(timestamp, bool):
         return int(float(timestamp) * 1_000_000_000)
@@ -309,9 +312,11 @@ def _columns(pointers: _Pointers) -> _Columns:
 
 
 def _datetime(nanos: int | None) -> datetime | None:
+    """The UTC datetime of Unix nanoseconds, cut to the microsecond as the store's runs are
+    (a float of the seconds would round, and lose digits)."""
     if nanos is None:
         return None
-    return datetime.fromtimestamp(nanos / 1e9, tz=timezone.utc)
+    return _EPOCH + timedelta(microseconds=nanos // 1000)
 
 
 def log_component_run(

@@ -165,12 +165,15 @@ def test_paging_visits_every_run_once_when_starts_tie(home: Path) -> None:
 def test_a_runs_own_start_timestamp_bounds_its_history(home: Path) -> None:
     """Starts are stored in nanoseconds, given back in microseconds: bounds compare there."""
     run = mltrace.ComponentRun("precise", T0)
-    run.start_ns += 789  # type: ignore[operator]
+    run.start_ns += 999  # type: ignore[operator]  # rounding would give the next microsecond
     run.set_end_timestamp(T0 + timedelta(minutes=1))
     mltrace.log_component_run(run)
     (found,) = mltrace.get_history("precise")
     start = found.start_timestamp
+    assert run.start_timestamp == start  # the pipeline's object and the query's agree
     assert [r.id for r in mltrace.get_history("precise", 10, start, start)] == [run.id]
+    assert len(mltrace.get_history("precise", limit=2**64)) == 1
+    assert mltrace.get_recent_run_ids(limit=2**64) == [run.id]
     far = [datetime.max.replace(tzinfo=timezone.utc), datetime(9999, 12, 31), datetime(2300, 1, 1)]
     for upper in far:
         assert len(mltrace.get_history("precise", date_upper=upper)) == 1
