@@ -19,6 +19,7 @@ from mltrace_otel.clickhouse import redacted
 
 if TYPE_CHECKING:
     from mltrace_otel.config import ConfigurationError, Settings
+    from mltrace_otel.entities import components, tests
     from mltrace_otel.query.flags import flag_output_id, unflag_all, unflag_output_id
     from mltrace_otel.query.impact import FinalOutput, Impact, impact
     from mltrace_otel.query.models import ComponentInfo, Pointer, Run
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
         add_notes_to_component_run,
         backtrace,
         clean_db,
+        get_all_tags,
         get_component_information,
         get_component_run_information,
         get_components,
@@ -74,9 +76,10 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "NotFoundError", "add_notes_to_component_run", "backtrace", "clean_db",
         "get_component_information", "get_component_run_information", "get_components",
         "get_components_with_owner", "get_components_with_tag", "get_history",
-        "get_io_pointer", "get_recent_run_ids", "get_stale_runs", "get_tags", "trace",
-        "web_trace",
+        "get_io_pointer", "get_recent_run_ids", "get_stale_runs", "get_tags", "get_all_tags",
+        "trace", "web_trace",
     ),
+    "mltrace_otel.entities": ("components", "tests"),
     "mltrace_otel.sdk.component": ("Component", "register"),
     "mltrace_otel.sdk.datatests": ("DataTestError", "Test"),
     "mltrace_otel.sdk.definitions": ("create_component", "tag_component"),
@@ -217,12 +220,14 @@ __all__ = [
     "add_notes_to_component_run",
     "backtrace",
     "clean_db",
+    "components",
     "compute_metric",
     "configure",
     "create_component",
     "create_random_ids",
     "flag_output_id",
     "flush",
+    "get_all_tags",
     "get_component_information",
     "get_component_run_information",
     "get_components",
@@ -256,6 +261,7 @@ __all__ = [
     "set_address",
     "set_db_uri",
     "tag_component",
+    "tests",
     "trace",
     "unflag_all",
     "unflag_output_id",

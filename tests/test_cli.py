@@ -275,3 +275,15 @@ def test_a_server_url_without_a_backend_is_pointed_out(home: Path, run_cli) -> N
     with serve_process(home, otlp=False):  # the command runs there: the warning stays here
         served = run_cli("recent", "--json", MLTRACE_CLICKHOUSE_URL=url)
     assert served.returncode == 0 and served.stderr.splitlines() == [line]
+
+
+def test_mltrace_017_cli_forms_unflag_output_id_and_clear(
+    pipeline: dict[str, str], run_cli
+) -> None:
+    run_cli("flag", "model.pkl", check=True)
+    assert run_cli("unflag", "--output_id", "model.pkl", check=True).stdout.strip() == (
+        "unflagged model.pkl")
+    assert mltrace.review_flagged_outputs() == ([], [])
+    assert run_cli("unflag", "model.pkl", "--output_id", "model.pkl").returncode == 2
+    assert run_cli("clear", check=True).stdout.strip() == "cleared the store"
+    assert mltrace.get_recent_run_ids() == []

@@ -204,10 +204,15 @@ def flag(output_id: str) -> None:
 
 @main.command()
 @click.argument("output_id", required=False)
+@click.option("--output_id", "output_option", default=None, metavar="OUTPUT_ID",
+              help="mltrace's form of OUTPUT_ID.")
 @click.option("--all", "everything", is_flag=True, help="Clear every flag.")
 @store_options
-def unflag(output_id: str | None, everything: bool) -> None:
+def unflag(output_id: str | None, output_option: str | None, everything: bool) -> None:
     """Clear the flag of OUTPUT_ID, or of every output with --all."""
+    if output_id is not None and output_option is not None:
+        raise click.UsageError("give OUTPUT_ID once")
+    output_id = output_id if output_option is None else output_option
     if everything == (output_id is not None):
         raise click.UsageError("give either OUTPUT_ID or --all")
     if output_id is None:
@@ -216,6 +221,14 @@ def unflag(output_id: str | None, everything: bool) -> None:
     else:
         mltrace.unflag_output_id(output_id)
         click.echo(f"unflagged {output_id}")
+
+
+@main.command()
+@store_options
+def clear() -> None:
+    """Delete every run, component, flag and note of the store (mltrace's clear; no prompt)."""
+    mltrace.clean_db()
+    click.echo("cleared the store")
 
 
 @main.command()

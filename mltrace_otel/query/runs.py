@@ -338,6 +338,10 @@ def get_tags() -> list[str]:
     return [row[0] for row in _store().query(_sql.load("tags")).rows]
 
 
+get_all_tags = get_tags
+"""mltrace 0.17's name for ``get_tags``."""
+
+
 # -- staleness and notes ------------------------------------------------------------------
 
 

@@ -26,7 +26,7 @@ COMMAND_PATH = "/mltrace/command"
 
 STORE_COMMANDS = frozenset({
     "recent", "history", "inspect", "trace", "components", "tags", "sql", "flag", "unflag",
-    "review", "impact", "stale", "note", "init-db",
+    "review", "impact", "stale", "note", "init-db", "clear",
 })
 """CLI commands that only use the store, so the server can run them for a local process."""
 

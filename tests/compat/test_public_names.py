@@ -158,3 +158,23 @@ def test_component_run_pointers_come_in_mltraces_set_order() -> None:
     assert run.inputs == list(set(pointers))
     assert run.outputs == list(set(pointers))
     assert run.pointer_columns()[0][0] == [pointer.name for pointer in pointers]
+
+
+def test_mltrace_017_names_components_tests_and_get_all_tags(home: object) -> None:
+    """mltrace 0.17 exported ``components`` and ``tests`` (a preprocessing component that
+    checks its ``df`` for outliers) and ``get_all_tags``."""
+    pandas = pytest.importorskip("pandas")
+    from mltrace_otel import entities
+
+    assert mltrace.components is entities.components and mltrace.tests is entities.tests
+    assert mltrace.get_all_tags is mltrace.get_tags
+    clean = entities.components.PreprocessingComponent("me", name="clean")
+    assert clean.afterTests == [entities.tests.OutliersTest]
+
+    @clean.run
+    def preprocess(rows: int, outlier: float) -> None:
+        df = pandas.DataFrame({"a": [1.0] * rows + [outlier]})  # noqa: F841 (tested after)
+
+    preprocess(50, 1.0)
+    with pytest.raises(mltrace.DataTestError, match="There are outlier values!"):
+        preprocess(50, 1e6)
