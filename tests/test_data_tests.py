@@ -230,3 +230,27 @@ def test_mltrace_style_run_tests() -> None:
         "testNotEmpty": None, "testSmall": None,
     }
     assert RowsTest("rows").name == "rows" and TotalTest().name == "TotalTest"
+
+
+def test_another_sdks_unreadable_test_duration_costs_no_query(home: Path) -> None:
+    """A test event whose duration is text ("12ms") reads as 0 s; the run and every listing
+    that includes it still load (docs/conventions.md: one run never costs its neighbours)."""
+    from mltrace_otel import state
+
+    state.store().command(
+        "INSERT INTO otel_traces (Timestamp, TraceId, SpanId, SpanName, ServiceName,"
+        " SpanAttributes, Duration, StatusCode, `Events.Timestamp`, `Events.Name`,"
+        " `Events.Attributes`) VALUES (now64(9), 'ab', 'abcdef0123456789', 'foreign', 'other',"
+        " {attributes:Map(String, String)}, 1000, 'Ok', [now64(9)], [{event:String}],"
+        " [{event_attributes:Map(String, String)}])",
+        {"attributes": {semconv.COMPONENT_NAME: "foreign", semconv.RUN_OUTPUTS: '["out.csv"]'},
+         "event": semconv.EVENT_TEST,
+         "event_attributes": {semconv.TEST_NAME: "Rows.testCount", semconv.TEST_PASSED: "true",
+                              semconv.TEST_DURATION: "12ms"}},
+    )
+    assert mltrace.get_recent_run_ids() == ["abcdef0123456789"]
+    run = mltrace.get_component_run_information("abcdef0123456789")
+    assert [(result["name"], result["duration"]) for result in run.test_results] == [
+        ("Rows.testCount", 0.0)]
+    assert mltrace.get_stale_runs() == []
+    assert [level for level, _ in mltrace.trace("out.csv")] == [0]

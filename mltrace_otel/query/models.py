@@ -214,6 +214,15 @@ def _threshold(text: str) -> int:
         return semconv.DEFAULT_STALENESS_THRESHOLD
 
 
+def _seconds(text: str) -> float:
+    """A test's duration in seconds; unreadable (another SDK's ``"12ms"``) means 0: one run's
+    bad value never fails a query that reads it."""
+    try:
+        return float(text or 0.0)
+    except ValueError:
+        return 0.0
+
+
 def _string_array(text: str) -> list[str]:
     if not text:
         return []
@@ -238,7 +247,7 @@ def _event_results(
                 "name": attributes.get(semconv.TEST_NAME, ""),
                 "phase": attributes.get(semconv.TEST_PHASE, ""),
                 "passed": attributes.get(semconv.TEST_PASSED) == "true",
-                "duration": float(attributes.get(semconv.TEST_DURATION) or 0.0),
+                "duration": _seconds(attributes.get(semconv.TEST_DURATION, "")),
                 "error": attributes.get(semconv.TEST_ERROR, ""),
             }
         )
