@@ -42,8 +42,8 @@ def logging_settings() -> Settings:
 
 
 def count_lost_run() -> None:
-    """A run tracing could not start or log (warned where it failed): ``flush()`` reports
-    it from now on."""
+    """A run tracing could not start, record or log (warned where it failed): ``flush()``
+    reports it from now on."""
     global _lost_runs
     _lost_runs += 1
 

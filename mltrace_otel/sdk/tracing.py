@@ -28,7 +28,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerPro
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 
-from mltrace_otel import semconv
+from mltrace_otel import semconv, state
 from mltrace_otel._version import __version__
 from mltrace_otel.config import ConfigurationError, Settings, unknown_backend_error
 from mltrace_otel.sdk.delivery import DeliveringExporter
@@ -135,18 +135,17 @@ def _batch_processor(exporter: SpanExporter) -> BatchSpanProcessor:
 
 class ParentedTracer:
     """mltrace's tracer: with no active span, a new span's parent comes from the environment.
-    Counts the spans it could not record (``OTEL_SDK_DISABLED``), for ``flush()`` to tell."""
+    A run it cannot record (``OTEL_SDK_DISABLED``, a sampler) is a lost run for ``flush()``."""
 
     def __init__(self, tracer: trace.Tracer) -> None:
         self._tracer = tracer
-        self.unrecorded = 0
 
     def start_span(self, name: str, context: Context | None = None, **options: Any) -> trace.Span:
         if context is None and not trace.get_current_span().get_span_context().is_valid:
             context = environment_context()
         span = self._tracer.start_span(name, context=context, **options)
         if not span.is_recording():
-            self.unrecorded += 1
+            state.count_lost_run()
             _warn_unrecorded()
         return span
 
@@ -290,7 +289,7 @@ class Tracing:
                 return self._delivery is None or not self.outbox.files()
             if probe and self._delivery is not None:
                 self._delivery.allow_probe()
-            flushed = self.processor.force_flush() and not self.tracer.unrecorded
+            flushed = self.processor.force_flush()
             if self._delivery is not None:
                 return self._delivery.deliver_pending() and flushed
             return self._spool is None or (self._spool.force_flush() and flushed)
