@@ -56,7 +56,7 @@ def tracing() -> Tracing:
             if _tracing is None:
                 from mltrace_otel.sdk.tracing import Tracing  # the OTel SDK: not for queries
 
-                _tracing = Tracing(logging_settings())
+                _tracing = Tracing(logging_settings(), count_lost_run)
     return _tracing
 
 

@@ -18,6 +18,7 @@ import logging
 import os
 import sys
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerPro
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 
-from mltrace_otel import semconv, state
+from mltrace_otel import semconv
 from mltrace_otel._version import __version__
 from mltrace_otel.config import ConfigurationError, Settings, unknown_backend_error
 from mltrace_otel.sdk.delivery import DeliveringExporter
@@ -135,17 +136,18 @@ def _batch_processor(exporter: SpanExporter) -> BatchSpanProcessor:
 
 class ParentedTracer:
     """mltrace's tracer: with no active span, a new span's parent comes from the environment.
-    A run it cannot record (``OTEL_SDK_DISABLED``, a sampler) is a lost run for ``flush()``."""
+    A run it cannot record (``OTEL_SDK_DISABLED``, a sampler) is reported to ``lost``."""
 
-    def __init__(self, tracer: trace.Tracer) -> None:
+    def __init__(self, tracer: trace.Tracer, lost: Callable[[], None]) -> None:
         self._tracer = tracer
+        self._lost = lost
 
     def start_span(self, name: str, context: Context | None = None, **options: Any) -> trace.Span:
         if context is None and not trace.get_current_span().get_span_context().is_valid:
             context = environment_context()
         span = self._tracer.start_span(name, context=context, **options)
         if not span.is_recording():
-            state.count_lost_run()
+            self._lost()
             _warn_unrecorded()
         return span
 
@@ -243,7 +245,8 @@ def outbox_dir(home: Path) -> Path:
 class Tracing:
     """The tracer mltrace logs runs with, and the processor that exports them."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, lost: Callable[[], None]) -> None:
+        """``lost`` is told of each run that could not be recorded (``flush()`` says so)."""
         provider: Any = trace.get_tracer_provider()
         if not isinstance(provider, TracerProvider):
             resource = Resource.create(
@@ -273,7 +276,7 @@ class Tracing:
             )
         self.processor = MltraceSpanProcessor(exporter, in_worker_process())
         provider.add_span_processor(self.processor)
-        self.tracer = ParentedTracer(provider.get_tracer(semconv.SCOPE_NAME, __version__))
+        self.tracer = ParentedTracer(provider.get_tracer(semconv.SCOPE_NAME, __version__), lost)
         self._closed = False
         _live.add(self)
         atexit.register(self._final_flush)
