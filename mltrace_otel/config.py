@@ -112,11 +112,12 @@ def number_env(name: str, default: _Number) -> _Number:
         value = type(default)(raw)
     except ValueError:
         value = 0
-    if value > 0 or (name, raw) in _warned_numbers:
-        return value if value > 0 else default
-    _warned_numbers.add((name, raw))
-    logging.getLogger("mltrace_otel").warning(
-        "mltrace: %s=%r is not a positive %s; using %s", name, raw,
-        "integer" if isinstance(default, int) else "number", default,
-    )
+    if value > 0:
+        return value
+    if (name, raw) not in _warned_numbers:
+        _warned_numbers.add((name, raw))
+        logging.getLogger("mltrace_otel").warning(
+            "mltrace: %s=%r is not a positive %s; using %s", name, raw,
+            "integer" if isinstance(default, int) else "number", default,
+        )
     return default

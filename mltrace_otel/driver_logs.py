@@ -8,6 +8,14 @@ import contextlib
 import logging
 import threading
 from collections.abc import Iterable, Iterator
+from typing import Final
+
+CLICKHOUSE_DRIVER_LOGGERS: Final = (
+    "clickhouse_connect.driver._backend.http_sync",
+    "clickhouse_connect.driver.httpclient",
+)
+"""The loggers clickhouse-connect reports a failed request on (a retry, a refused
+connection), for the exporter and the store alike."""
 
 
 class QuietLogs(logging.Filter):

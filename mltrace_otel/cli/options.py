@@ -35,4 +35,3 @@ def store_options(command: F) -> F:
             raise click.ClickException(redact(f"{type(error).__name__}: {error}")) from None
 
     return wrapper
-

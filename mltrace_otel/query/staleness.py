@@ -39,4 +39,3 @@ def attach_staleness(store: Store, runs: Iterable[Run]) -> None:
     }
     for run_id, messages in store.query(sql.load("staleness"), parameters).rows:
         by_id[run_id].stale.extend(messages)
-

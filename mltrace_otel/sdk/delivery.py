@@ -23,7 +23,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from mltrace_otel.config import ConfigurationError
-from mltrace_otel.driver_logs import quiet
+from mltrace_otel.driver_logs import CLICKHOUSE_DRIVER_LOGGERS, quiet
 from mltrace_otel.repair import sendable_spans
 from mltrace_otel.sdk.outbox import Outbox
 from mltrace_otel.secrets import redact
@@ -48,8 +48,7 @@ _EXPORTER_LOGGERS = (
     "opentelemetry.exporter.otlp.proto.http.trace_exporter",
     "opentelemetry.exporter.otlp.common.http",
     "opentelemetry.exporter.otlp.proto.grpc.exporter",
-    "clickhouse_connect.driver._backend.http_sync",
-    "clickhouse_connect.driver.httpclient",
+    *CLICKHOUSE_DRIVER_LOGGERS,
 )
 """Loggers of the exporters' clients: while mltrace exports, their retry and failure
 messages become mltrace's one warning instead of a line per attempt."""

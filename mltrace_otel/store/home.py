@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mltrace_otel.config import Settings
-from mltrace_otel.driver_logs import quiet
+from mltrace_otel.driver_logs import CLICKHOUSE_DRIVER_LOGGERS, quiet
 from mltrace_otel.server import discovery
 from mltrace_otel.store.base import Result, Store, StoreError, in_thread
 from mltrace_otel.store.local import LocalStore
@@ -36,8 +36,7 @@ _ATTEMPTS = 3
 """Calls per operation: a server that restarts while the embedded store is waited for
 (gone, then serving again) needs the third."""
 
-quiet.attach(("clickhouse_connect.driver._backend.http_sync",
-              "clickhouse_connect.driver.httpclient"))  # a server gone is handled here
+quiet.attach(CLICKHOUSE_DRIVER_LOGGERS)  # a server gone is handled here
 
 
 class HomeStore(Store):
